@@ -1,0 +1,176 @@
+"""The expression graph: interned, immutable, shaped nodes.
+
+Every node is created once per structure (hash-consing), so structural
+equality is identity, common subexpressions are shared automatically and the
+size of a derivative is the number of distinct nodes in its graph.  Nothing
+here depends on the numeric sizes of vectors and matrices.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Iterator
+
+import sympy as sp
+
+from .shapes import JacobiError, Shape, ShapeError, fmt_shape, is_scalar_shape, size
+
+# Precedences shared by the printers (higher binds tighter).
+ADD = 10
+MUL = 20
+MATMUL = 30
+POW = 40
+POSTFIX = 50
+ATOM = 100
+
+_TABLE: dict = {}
+
+
+class Expr:
+    """A node of the expression graph.  Build nodes with the jc.* functions and
+    Python operators; never call the classes directly."""
+
+    __slots__ = ("params", "args", "shape", "_cache")
+    precedence = ATOM
+    #: True for element-wise nodes whose output entry i depends only on entry i of the inputs.
+    elementwise = False
+
+    # -- construction -------------------------------------------------------
+    @classmethod
+    def _new(cls, params: tuple, args: tuple) -> "Expr":
+        key = (cls, params, args)
+        node = _TABLE.get(key)
+        if node is None:
+            shape = cls._shape(params, args)
+            node = object.__new__(cls)
+            node.params = params
+            node.args = args
+            node.shape = shape
+            node._cache = {}
+            _TABLE[key] = node
+        return node
+
+    @classmethod
+    def _shape(cls, params, args) -> Shape:  # pragma: no cover - every class overrides
+        raise NotImplementedError
+
+    def rebuild(self, args: tuple) -> "Expr":
+        """The same node over new children (children keep their shapes)."""
+        if args == self.args:
+            return self
+        return type(self)._new(self.params, tuple(args))
+
+    # -- structure ----------------------------------------------------------
+    @property
+    def is_scalar(self) -> bool:
+        return is_scalar_shape(self.shape)
+
+    @property
+    def T(self) -> "Expr":
+        from .primitives import transpose
+
+        return transpose(self)
+
+    def walk(self) -> Iterator["Expr"]:
+        """Every distinct node once, children before parents (topological order)."""
+        seen: set[int] = set()
+        stack: list[tuple[Expr, bool]] = [(self, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                yield node
+                continue
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            stack.append((node, True))
+            for a in reversed(node.args):
+                if id(a) not in seen:
+                    stack.append((a, False))
+
+    def count(self) -> int:
+        """Number of distinct nodes: the size of the expression as a shared graph."""
+        return sum(1 for _ in self.walk())
+
+    def symbols(self) -> tuple:
+        """The Symbol leaves, in first-appearance order."""
+        c = self._cache.get("symbols")
+        if c is None:
+            from .primitives import Symbol
+
+            c = tuple(n for n in self.walk() if isinstance(n, Symbol))
+            self._cache["symbols"] = c
+        return c
+
+    def depends_on(self, sym: "Expr") -> bool:
+        memo = self._cache.setdefault("dep", {})
+        r = memo.get(id(sym))
+        if r is None:
+            r = self is sym or any(a.depends_on(sym) for a in self.args)
+            memo[id(sym)] = r
+        return r
+
+    def skey(self) -> str:
+        """A structural digest, identical across runs and PYTHONHASHSEED values."""
+        k = self._cache.get("skey")
+        if k is None:
+            h = hashlib.blake2b(digest_size=8)
+            h.update(type(self).__name__.encode())
+            h.update(_param_repr(self.params).encode())
+            for a in self.args:
+                h.update(a.skey().encode())
+            k = h.hexdigest()
+            self._cache["skey"] = k
+        return k
+
+    def leader(self) -> str:
+        """Name of the first symbol in the expression (for textbook term order)."""
+        k = self._cache.get("leader")
+        if k is None:
+            syms = self.symbols()
+            k = syms[0].name if syms else ""
+            self._cache["leader"] = k
+        return k
+
+    # -- printing ------------------------------------------------------------
+    def __str__(self) -> str:
+        from .printing import text
+
+        return text(self)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_latex_(self) -> str:
+        from .latex import latex
+
+        return "$\\displaystyle " + latex(self) + "$"
+
+    def __bool__(self):
+        return True
+
+    # Operators are attached in primitives.py, next to the nodes they build.
+
+
+def _param_repr(params) -> str:
+    out = []
+    for p in params:
+        if isinstance(p, sp.Basic):
+            out.append(sp.srepr(p))
+        elif isinstance(p, (tuple, frozenset)):
+            out.append("(" + _param_repr(tuple(sorted(p, key=str)) if isinstance(p, frozenset) else p) + ")")
+        elif hasattr(p, "name"):
+            out.append(p.name)
+        else:
+            out.append(repr(p))
+    return "|".join(out)
+
+
+def describe(e: Expr) -> str:
+    """An operand as it appears in error messages: its text and its shape."""
+    s = str(e)
+    if len(s) > 60:
+        s = s[:57] + "..."
+    return f"{s} ({fmt_shape(e.shape)})"
+
+
+__all__ = ["Expr", "JacobiError", "ShapeError", "describe", "size"]

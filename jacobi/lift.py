@@ -1,0 +1,145 @@
+"""Element-wise clusters as scalar SymPy expressions, and back.
+
+An element-wise sub-expression (sums, Hadamard products, quotients, powers,
+element-wise functions, scalar expansions) acts entry by entry, so it is a
+scalar expression in which every non-element-wise operand (a symbol, a matrix
+product, a sum ...) is one scalar unknown.  That view is dimension-free: the
+operands stay whole vectors and matrices.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from . import functions as F
+from . import primitives as P
+from .shapes import JacobiError
+
+
+class LiftError(JacobiError):
+    """A SymPy expression with no element-wise counterpart."""
+
+
+class Leaves:
+    """Operands of a cluster and the SymPy symbols that stand for them."""
+
+    def __init__(self, prefix: str = "_j"):
+        self.prefix = prefix
+        self.by_expr: dict = {}
+        self.by_sym: dict = {}
+
+    def sym(self, e: P.Expr) -> sp.Symbol:
+        s = self.by_expr.get(e)
+        if s is None:
+            s = sp.Symbol(f"{self.prefix}{len(self.by_expr)}")
+            self.by_expr[e] = s
+            self.by_sym[s] = e
+        return s
+
+
+def is_cluster_node(e: P.Expr) -> bool:
+    return e.elementwise or isinstance(e, (P.Const, P.Ones, P.Zero))
+
+
+def to_sympy(e: P.Expr, leaves: Leaves) -> sp.Expr:
+    memo: dict = {}
+
+    def go(n):
+        r = memo.get(n)
+        if r is not None:
+            return r
+        if isinstance(n, P.Const):
+            r = n.value
+        elif isinstance(n, P.Ones):
+            r = sp.Integer(1)
+        elif isinstance(n, P.Zero):
+            r = sp.Integer(0)
+        elif isinstance(n, P.Add):
+            r = sp.Add(*[go(a) for a in n.args])
+        elif isinstance(n, (P.Hadamard,)):
+            r = sp.Mul(*[go(a) for a in n.args])
+        elif isinstance(n, P.Scale):
+            r = go(n.args[0]) * go(n.args[1])
+        elif isinstance(n, P.Broadcast):
+            r = go(n.args[0])
+        elif isinstance(n, P.Div):
+            r = go(n.args[0]) / go(n.args[1])
+        elif isinstance(n, P.Power):
+            r = go(n.args[0]) ** go(n.args[1])
+        elif isinstance(n, P.Apply):
+            r = n.fn.sympy(go(n.args[0]))
+        else:
+            r = leaves.sym(n)
+        memo[n] = r
+        return r
+
+    return go(e)
+
+
+def from_sympy(expr: sp.Expr, leaf_map: dict, shape) -> P.Expr:
+    """Rebuild an expression of the given shape from a scalar SymPy expression
+    whose symbols are keys of leaf_map (symbol -> jacobi expression)."""
+    memo: dict = {}
+
+    def go(s):
+        r = memo.get(s)
+        if r is not None:
+            return r
+        r = _go(s)
+        memo[s] = r
+        return r
+
+    def _go(s):
+        if s in leaf_map:
+            return leaf_map[s]
+        if not (s.free_symbols & set(leaf_map)):
+            if s.is_number or all(x.is_integer and x.is_positive for x in s.free_symbols):
+                if s.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+                    raise LiftError(f"{s} is not finite")
+                return P.Const.make(s)
+        if isinstance(s, sp.Add):
+            terms = [go(a) for a in s.args]
+            return P.add(*terms)
+        if isinstance(s, sp.Mul):
+            c, rest = s.as_coeff_Mul()
+            if c != 1 and rest != 1:
+                return P.mul(P.Const.make(c), go(rest))
+            num, den = [], []
+            for f in s.args:
+                if isinstance(f, sp.Pow) and f.exp.is_number and f.exp < 0:
+                    den.append(go(f.base) if f.exp == -1 else P.power(go(f.base), P.Const.make(-f.exp)))
+                else:
+                    num.append(go(f))
+            top = _product(num)
+            if not den:
+                return top
+            return P.div(top, _product(den))
+        if isinstance(s, sp.Pow):
+            if s.exp.is_number and s.exp < 0:
+                base = go(s.base) if s.exp == -1 else P.power(go(s.base), P.Const.make(-s.exp))
+                return P.div(P.Const.make(1), base)
+            return P.power(go(s.base), go(s.exp))
+        if isinstance(s, sp.Function) and len(s.args) == 1:
+            fn = F._BY_SYMPY.get(type(s))
+            if fn is None:
+                try:
+                    fn = F.from_sympy_function(type(s))
+                except JacobiError as err:
+                    raise LiftError(str(err)) from None
+            return P.apply(fn, go(s.args[0]))
+        raise LiftError(f"no element-wise form for {s}")
+
+    out = go(sp.sympify(expr))
+    if out.shape != shape:
+        if not out.is_scalar:
+            raise LiftError(f"{expr} has shape {out.shape}, expected {shape}")
+        out = P.broadcast(out, shape)
+    return out
+
+
+def _product(fs):
+    if not fs:
+        return P.Const.make(1)
+    out = fs[0]
+    for f in fs[1:]:
+        out = P.mul(out, f)
+    return out
