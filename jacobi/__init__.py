@@ -49,3 +49,7 @@ __all__ = [
     "identity", "jacobian", "lambdify", "latex", "log", "matrix", "ones", "relu", "scalar", "sigmoid",
     "simplify", "softmax", "softplus", "step", "sum", "tanh", "vector", "zeros",
 ]
+
+from .network import Backprop, Equation, Network  # noqa: E402
+
+__all__ += ["Backprop", "Equation", "Network"]

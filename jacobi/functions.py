@@ -33,7 +33,7 @@ class ElementwiseFunction:
     numpy_helpers: dict = field(default_factory=dict)  # helper name -> source (numpy as np)
     jax: str | None = None
     torch: str | None = None
-    prime_in_output: sp.Expr | None = None  # f'(z) in terms of a = f(z)
+    prime_in_output: sp.Expr | None = None  # f'(t) in terms of a = f(t) (and t where needed)
     domain: tuple = (-3.0, 3.0)  # where the tests sample
     smooth: bool = True  # False: the derivative has a jump (tests avoid it)
     convention: str = ""  # how the derivative is defined at kinks
@@ -168,7 +168,7 @@ register(ElementwiseFunction(
     numpy="({x} > 0).astype({x}.dtype)", jax="({x} > 0).astype({x}.dtype)", torch="({x} > 0).to({x}.dtype)",
     smooth=False, convention="step(z) = 1 for z > 0 and 0 for z <= 0",
 ))
-FUNCTIONS["relu"].prime_in_output = S("step")(a)  # a > 0 exactly where z > 0
+FUNCTIONS["relu"].prime_in_output = S("step")(t)  # relu'(z) = step(z); a > 0 exactly where z > 0
 register(ElementwiseFunction(
     name="exp", latex=r"\exp",
     definition=sp.Lambda(t, sp.exp(t)),

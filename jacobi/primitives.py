@@ -1027,7 +1027,7 @@ def elementwise(f, x, name: str | None = None) -> Expr:
     return Apply._new((F.from_sympy_function(f, name),), (as_expr(x, "an element-wise function"),))
 
 
-def softmax(x) -> Expr:
+def softmax(x) -> Expr:  # noqa: D103 - documented below
     """softmax(z)_i = exp(z_i) / sum_j exp(z_j); a matrix is taken column by column."""
     return Softmax._new((), (as_expr(x, "softmax"),))
 
@@ -1070,7 +1070,11 @@ def apply_linear(J: Expr, v: Expr) -> Expr:
 
 
 def _for_each(name):
-    return lambda x: apply(F.get(name), x)
+    fn = F.get(name)
+    f = lambda x: apply(fn, x)
+    f.fn = fn  # so a network can take jc.tanh as its activation
+    f.__name__ = name
+    return f
 
 
 sigmoid = _for_each("sigmoid")

@@ -364,6 +364,23 @@ def matmul_rules(e, ctx):
         for c in reversed(coef):
             out = smul(c, out)
         return out
+    # a chain that ends in a column is evaluated from the right: diag(u) (A v) = u * (A v)
+    if len(fs) > 2 and fs[-1].shape[1] == 1:
+        for i in range(len(fs) - 2, -1, -1):
+            f = fs[i]
+            if isinstance(f, P.Diag) and f.args[0].shape[1] == 1:
+                tail = _chain(fs[i + 1:])
+                if tail.shape == f.args[0].shape:
+                    return P.matmul(*fs[:i], P.hadamard(tail, f.args[0])) if i else P.hadamard(tail, f.args[0])
+    # and one that starts with a row, from the left: (v^T A) diag(u) = ((v^T A)^T * u)^T
+    if len(fs) > 2 and fs[0].shape[0] == 1:
+        for i in range(1, len(fs)):
+            f = fs[i]
+            if isinstance(f, P.Diag) and f.args[0].shape[1] == 1:
+                head = _chain(fs[:i])
+                if head.shape[1] == f.args[0].shape[0]:
+                    row = P.transpose(P.hadamard(P.transpose(head), f.args[0]))
+                    return P.matmul(row, *fs[i + 1:]) if i + 1 < len(fs) else row
     # pairwise rewrites
     for i in range(len(fs) - 1):
         a, b = fs[i], fs[i + 1]
@@ -374,6 +391,10 @@ def matmul_rules(e, ctx):
                 return new[0]
             return P.matmul(*new) if all(not x.is_scalar for x in new) else _scalar_front(new)
     return None
+
+
+def _chain(fs):
+    return fs[0] if len(fs) == 1 else P.MatMul._new((), tuple(fs))
 
 
 def _scalar_front(fs):
@@ -398,14 +419,19 @@ def _pair(a, b, n, ctx):
         if isinstance(a, P.Ones):
             return P.transpose(b.args[0])
         return P.transpose(P.hadamard(P.transpose(a), b.args[0]))
-    # 1^T x = sum(x) ; 1^T Y = 1^T when Y's columns sum to one
+    # 1 1^T Y = 1 1^T when Y's columns sum to one
+    if isinstance(a, P.Ones) and _is_distribution(b):
+        return P.ones(a.shape[0], b.shape[1])
+    # 1^T x = sum(x)
     if isinstance(a, P.Ones) and a.shape[0] == 1:
         if col(b):
             return P.sum_(b)
-        if _is_distribution(b):
-            return P.ones(1, b.shape[1])
         if isinstance(b, P.Ones):
             return smul(P.Const.make(b.shape[0]), P.ones(1, b.shape[1]))
+    # 1 1^T = the all-ones matrix
+    if isinstance(a, P.Ones) and isinstance(b, P.Ones):
+        if a.shape[1] == 1 and b.shape[0] == 1:
+            return P.ones(a.shape[0], b.shape[1])
     # (P1 kron Q1)(P2 kron Q2) = P1 P2 kron Q1 Q2
     if isinstance(a, P.Kron) and isinstance(b, P.Kron):
         (P1, Q1), (P2, Q2) = a.args, b.args
@@ -500,7 +526,7 @@ def _output_forms(s: sp.Expr, leaves: Leaves, ctx):
             out_sym = primal.sympy(call.args[0])
         else:
             continue  # the output is not at hand: nothing to write sigma' through
-        reps[call] = primal.prime_in_output.subs(F.a, out_sym)
+        reps[call] = primal.prime_in_output.subs({F.a: out_sym, F.t: call.args[0]})
     if not reps:
         return None
     return s.xreplace(reps)
