@@ -105,10 +105,11 @@ def S(name: str):
 # The built-in functions.
 
 _SIGMOID = """def _sigmoid(x):
-    # exp of a non-positive number only: no overflow for any x
-    e = np.exp(-np.abs(x))
-    r = 1 / (1 + e)
-    return np.where(x >= 0, r, e * r)
+    # sigma(x) = (1 + tanh(x/2)) / 2: no exp, so no overflow for any x
+    s = np.tanh(x * 0.5)
+    s *= 0.5
+    s += 0.5
+    return s
 """
 
 register(ElementwiseFunction(

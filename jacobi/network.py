@@ -445,3 +445,26 @@ class ExplicitNetwork:
         for l in range(1, self.net.L + 1):
             out += list(self.W[l]) + list(self.b[l])
         return out
+
+
+def _gradient_function(self, backend: str = "numpy"):
+    """fn(params, X, Y) -> (mean cost, [(dW, db), ...]), generated code; ``fn.source`` shows it.
+
+    >>> fn = net.gradient_function(); cost, grads = fn(net.init_params(), X, Y)
+    """
+    from .netgen import gradient_function
+
+    return gradient_function(self, backend)
+
+
+def _init_params(self, seed: int = 0, dtype=None):
+    """A params list [(W1, b1), ...] with Glorot-uniform weights and zero biases."""
+    import numpy as np
+
+    from .netgen import init_params
+
+    return init_params(self, seed, np.float64 if dtype is None else dtype)
+
+
+Network.gradient_function = _gradient_function
+Network.init_params = _init_params

@@ -134,7 +134,7 @@ class Zero(_Fixed):
         return "0"
 
     def _numpy(self, p):
-        return f"np.zeros({p.shape(self.shape)})"
+        return f"{p.np}.zeros({p.shape(self.shape)})"
 
     def _explicit(self, ev):
         return sp.zeros(*ev.dims(self.shape))
@@ -161,7 +161,7 @@ class Ones(_Fixed):
         return r"\mathbf{1}" if c == 1 else (r"\mathbf{1}^{\top}" if r == 1 else r"\mathbf{1}\mathbf{1}^{\top}")
 
     def _numpy(self, p):
-        return f"np.ones({p.shape(self.shape)})"
+        return p.ones(self.shape)
 
     def _explicit(self, ev):
         return sp.ones(*ev.dims(self.shape))
@@ -181,7 +181,7 @@ class Identity(_Fixed):
         return "I"
 
     def _numpy(self, p):
-        return f"np.eye({p.size(self.shape[0])})"
+        return f"{p.np}.eye({p.size(self.shape[0])})"
 
     def _explicit(self, ev):
         return sp.eye(ev.dims(self.shape)[0])
@@ -244,7 +244,14 @@ class Add(Expr):
         return _join_terms(p, self.args)
 
     def _numpy(self, p):
-        return " + ".join(p.ref(a, ADD) for a in self.args)
+        out = []
+        for i, a in enumerate(self.args):
+            n = _negated(a)
+            if n is not None:
+                out.append((" - " if i else "-") + p.ref(n, ADD + 1))
+            else:
+                out.append((" + " if i else "") + p.ref(a, ADD))
+        return "".join(out)
 
     def _explicit(self, ev):
         out = ev(self.args[0])
@@ -307,7 +314,10 @@ class Scale(Expr):
         return p.paren(s, MUL) + " " + p.paren(X, MUL + 1)
 
     def _numpy(self, p):
-        return p.ref(self.args[0], MUL) + " * " + p.ref(self.args[1], MUL + 1)
+        s, X = self.args
+        if isinstance(s, Const) and s.value == -1:
+            return "-" + p.ref(X, MUL + 1)
+        return p.ref(X, MUL) + " * " + p.ref(s, MUL + 1)
 
     def _explicit(self, ev):
         return ev(self.args[0])[0, 0] * ev(self.args[1])
@@ -337,7 +347,7 @@ class Broadcast(Expr):
         return p.paren(self.args[0], MUL) + " " + Ones._new(self.params, ())._latex(p)
 
     def _numpy(self, p):
-        return f"np.full({p.shape(self.shape)}, {p.ref(self.args[0], ATOM)})"
+        return f"{p.np}.full({p.shape(self.shape)}, {p.ref(self.args[0], ATOM)})"
 
     def _explicit(self, ev):
         r, c = ev.dims(self.shape)
@@ -443,7 +453,8 @@ class Power(Expr):
         k = self.args[1]
         if isinstance(k, Const) and k.value == 2:
             b = p.ref(self.args[0], ATOM)
-            return f"{b} * {b}"
+            if isinstance(self.args[0], Symbol) or b in p.temps.values():
+                return f"{b} * {b}"
         return p.ref(self.args[0], POW + 1) + " ** " + p.ref(k, POW)
 
     def _explicit(self, ev):
@@ -485,8 +496,7 @@ class Apply(Expr):
         return self.fn.latex + r"\left(" + inner + r"\right)"
 
     def _numpy(self, p):
-        p.need(self.fn.numpy_helpers)
-        return self.fn.numpy.format(x=p.ref(self.args[0], ATOM))
+        return p.apply(self.fn, p.ref(self.args[0], ATOM))
 
     def _explicit(self, ev):
         f = self.fn.definition if ev.elementary else self.fn.sympy
@@ -527,9 +537,21 @@ class MatMul(Expr):
         return " ".join(p.paren(a, MATMUL) for a in self.args)
 
     def _numpy(self, p):
-        out = p.ref(self.args[0], MATMUL)
-        for a in self.args[1:]:
-            op = " * " if a.is_scalar or self.args[0].is_scalar else " @ "
+        fs = self.args
+        if len(fs) == 2:
+            a, b = fs
+            # M 1 and 1^T M are sums; 1 r^T and c 1^T are broadcasts: no ones matrix is built
+            if isinstance(b, Ones) and b.shape[1] == 1:
+                return p.reduce(a, 1)
+            if isinstance(a, Ones) and a.shape[0] == 1:
+                return p.reduce(b, 0)
+            if isinstance(a, Ones) and a.shape[1] == 1 and b.shape[0] == 1:
+                return p.broadcast(b, self.shape)
+            if isinstance(b, Ones) and b.shape[0] == 1 and a.shape[1] == 1:
+                return p.broadcast(a, self.shape)
+        out = p.ref(fs[0], MATMUL)
+        for a in fs[1:]:
+            op = " * " if a.is_scalar or fs[0].is_scalar else " @ "
             out = out + op + p.ref(a, MATMUL + 1)
         return out
 
@@ -562,7 +584,7 @@ class Transpose(Expr):
         return p.paren(self.args[0], POSTFIX + 1) + r"^{\top}"
 
     def _numpy(self, p):
-        return p.ref(self.args[0], POSTFIX) + ".T"
+        return p.transpose(self.args[0])
 
     def _explicit(self, ev):
         return ev(self.args[0]).T
@@ -592,14 +614,15 @@ class Sum(Expr):
         return r"\operatorname{sum}\left(" + p.doprint(self.args[0]) + r"\right)"
 
     def _numpy(self, p):
-        return f"np.sum({p.ref(self.args[0], 0)})"
+        return f"{p.np}.sum({p.ref(self.args[0], 0)})"
 
     def _explicit(self, ev):
         return sp.Matrix([[sum(ev(self.args[0]))]])
 
 
 class Softmax(Expr):
-    """softmax of a vector; of a matrix, column by column."""
+    """softmax of a vector; of a matrix, column by column (axis 0) or, in
+    generated code that stores examples as rows, row by row (axis 1)."""
 
     __slots__ = ()
     precedence = ATOM
@@ -608,7 +631,13 @@ class Softmax(Expr):
     def _shape(cls, params, args):
         return args[0].shape
 
+    @property
+    def axis(self) -> int:
+        return self.params[0]
+
     def local_jacobian(self, i, out):
+        if self.axis != 0:
+            raise JacobiError("the row-wise softmax exists only in generated code; differentiate the column form")
         if self.shape[1] == 1:
             return add(diag(out), neg(matmul(out, transpose(out)))), "softmax: ds/dz = diag(s) - s s^T"
         return SoftmaxJacobian._new((), (out,)), "softmax by columns: ds_j/dz_j = diag(s_j) - s_j s_j^T"
@@ -620,26 +649,57 @@ class Softmax(Expr):
         return r"\operatorname{softmax}\left(" + p.doprint(self.args[0]) + r"\right)"
 
     def _numpy(self, p):
-        p.need({"_softmax": _SOFTMAX})
-        return f"_softmax({p.ref(self.args[0], 0)})"
+        return p.call("softmax", self.axis, p.ref(self.args[0], 0))
 
     def _explicit(self, ev):
         z = ev(self.args[0])
         f = sp.exp if ev.elementary else F.FUNCTIONS["exp"].sympy
+        if self.axis == 1:
+            z = z.T
         out = sp.zeros(z.rows, z.cols)
         for k in range(z.cols):
             e = [f(z[j, k]) for j in range(z.rows)]
             tot = sum(e)
             for j in range(z.rows):
                 out[j, k] = e[j] / tot
-        return out
+        return out.T if self.axis == 1 else out
 
 
-_SOFTMAX = """def _softmax(z):
-    # column-wise; subtracting the maximum keeps exp from overflowing
-    e = np.exp(z - z.max(axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
-"""
+class LogSoftmax(Expr):
+    """log(softmax(z)) = z - log(sum(exp(z))), computed through log-sum-exp so
+    that no log of an underflowed zero is ever taken."""
+
+    __slots__ = ()
+    precedence = ATOM
+
+    @classmethod
+    def _shape(cls, params, args):
+        return args[0].shape
+
+    @property
+    def axis(self) -> int:
+        return self.params[0]
+
+    def local_jacobian(self, i, out):
+        if self.axis != 0 or self.shape[1] != 1:
+            raise JacobiError("log_softmax is differentiated through its vector form only")
+        z = self.args[0]
+        n = z.shape[0]
+        return add(identity(n), neg(matmul(ones(n, 1), transpose(softmax(z))))), "log-softmax: I - 1 s^T"
+
+    def _text(self, p):
+        return f"log_softmax({p.doprint(self.args[0])})"
+
+    def _latex(self, p):
+        return r"\log\operatorname{softmax}\left(" + p.doprint(self.args[0]) + r"\right)"
+
+    def _numpy(self, p):
+        return p.call("log_softmax", self.axis, p.ref(self.args[0], 0))
+
+    def _explicit(self, ev):
+        return Softmax._new((self.axis,), self.args)._explicit(ev).applyfunc(sp.log)
+
+
 
 
 # ---------------------------------------------------------------------------
@@ -665,8 +725,8 @@ class Diag(Expr):
         return r"\operatorname{diag}\left(" + p.doprint(self.args[0]) + r"\right)"
 
     def _numpy(self, p):
-        return f"np.diagflat({p.ref(self.args[0], POSTFIX)}.T)" if self.args[0].shape[1] != 1 else \
-            f"np.diagflat({p.ref(self.args[0], 0)})"
+        d = self.args[0]
+        return f"{p.np}.diagflat({p.transpose(d)})" if d.shape[1] != 1 else f"{p.np}.diagflat({p.ref(d, 0)})"
 
     def _explicit(self, ev):
         d = ev(self.args[0])
@@ -696,7 +756,7 @@ class Kron(Expr):
         return p.paren(self.args[0], MATMUL + 1) + r" \otimes " + p.paren(self.args[1], MATMUL + 1)
 
     def _numpy(self, p):
-        return f"np.kron({p.ref(self.args[0], 0)}, {p.ref(self.args[1], 0)})"
+        return f"{p.np}.kron({p.ref(self.args[0], 0)}, {p.ref(self.args[1], 0)})"
 
     def _explicit(self, ev):
         from sympy.physics.quantum import TensorProduct
@@ -763,6 +823,7 @@ class SoftmaxJacobian(Expr):
     def _numpy(self, p):
         p.need({"_softmax_jacobian": _SOFTMAX_JAC})
         return f"_softmax_jacobian({p.ref(self.args[0], 0)})"
+
 
     def _explicit(self, ev):
         S = ev(self.args[0])
@@ -1027,9 +1088,14 @@ def elementwise(f, x, name: str | None = None) -> Expr:
     return Apply._new((F.from_sympy_function(f, name),), (as_expr(x, "an element-wise function"),))
 
 
-def softmax(x) -> Expr:  # noqa: D103 - documented below
+def softmax(x) -> Expr:
     """softmax(z)_i = exp(z_i) / sum_j exp(z_j); a matrix is taken column by column."""
-    return Softmax._new((), (as_expr(x, "softmax"),))
+    return Softmax._new((0,), (as_expr(x, "softmax"),))
+
+
+def log_softmax(x, axis: int = 0) -> Expr:
+    """log(softmax(z)) through log-sum-exp."""
+    return LogSoftmax._new((axis,), (as_expr(x, "log_softmax"),))
 
 
 def diag(v) -> Expr:

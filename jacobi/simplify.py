@@ -222,8 +222,8 @@ def div_rules(e, ctx):
         return P.zeros(*e.shape)
     if isinstance(v, P.Broadcast) and isinstance(v.args[0], P.Const):
         return smul(P.Const.make(1 / v.args[0].value), u)
-    if isinstance(v, P.Const) and isinstance(u, P.Const):
-        return P.Const.make(u.value / v.value)
+    if isinstance(v, P.Const):
+        return smul(P.Const.make(1 / v.value), u)
     return None
 
 
