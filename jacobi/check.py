@@ -77,12 +77,25 @@ class GradientCheck:
         return f"gradient check {'passed' if self.ok else 'FAILED'} (relative error {parts}; tolerance {self.tol:g})"
 
 
-def check_gradient(f: Expr, wrt, *, sizes=None, values=None, seed=0, eps=1e-6, tol=1e-6) -> GradientCheck:
-    """Compare jacobi's symbolic gradient of a scalar expression with central
-    differences at a seeded random point (or the given values: a dict from
-    symbol to array).  ``print(jc.check_gradient(C, [W, b], sizes={"n": 3}))``"""
+def check_gradient(f, wrt=None, *, sizes=None, values=None, params=None, X=None, Y=None,
+                   seed=0, eps=1e-6, tol=1e-6) -> GradientCheck:
+    """Compare a gradient with central differences and report the relative error.
+
+    * For an expression: jacobi's symbolic gradient of the scalar f with
+      respect to wrt, at a seeded random point (or ``values``, a dict from
+      symbol to array).  ``print(jc.check_gradient(C, [W, b], sizes={"n": 3}))``
+    * For a generated gradient function fn(params, X, Y) -> (cost, grads):
+      ``jc.check_gradient(fn, params=params, X=X, Y=Y)``; every entry of
+      every W and b is perturbed (float64).
+    """
+    if callable(f) and not isinstance(f, Expr):
+        if params is None or X is None or Y is None:
+            raise JacobiError("checking a gradient function needs params=, X= and Y=")
+        return _check_function(f, params, X, Y, eps, tol)
     if not isinstance(f, Expr):
-        raise JacobiError("check_gradient takes a scalar jacobi expression")
+        raise JacobiError("check_gradient takes a scalar jacobi expression or a generated gradient function")
+    if wrt is None:
+        raise JacobiError("check_gradient needs wrt=, the variables to check")
     ws = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
     syms = list(f.symbols())
     for w in ws:
@@ -114,3 +127,25 @@ def _domain(f: Expr):
         if isinstance(fn, F.ElementwiseFunction) and fn.domain[0] > 0:
             lo, hi = 0.3, 1.5
     return lo, hi
+
+
+def _check_function(fn, params, X, Y, eps, tol) -> GradientCheck:
+    P64 = [(np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)) for W, b in params]
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    _, grads = fn(P64, X, Y)
+    errors = {}
+    for l, ((W, b), (dW, db)) in enumerate(zip(P64, grads), start=1):
+        for name, A, G in ((f"W{l}", W, dW), (f"b{l}", b, db)):
+            num = np.zeros_like(A)
+            flat, nflat = A.reshape(-1), num.reshape(-1)
+            for j in range(flat.size):
+                old = flat[j]
+                flat[j] = old + eps
+                cp = fn(P64, X, Y)[0]
+                flat[j] = old - eps
+                cm = fn(P64, X, Y)[0]
+                flat[j] = old
+                nflat[j] = (cp - cm) / (2 * eps)
+            errors[name] = rel_error(G, num)
+    return GradientCheck(errors, tol)
