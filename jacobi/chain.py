@@ -420,10 +420,11 @@ def _define_steps(prog):
 def _derive_reverse(f, ws, many, simplify):
     prog = linearize(f, ws)
     steps = _define_steps(prog)
-    if prog.output not in prog.defs:  # f does not depend on wrt at all
-        res = [P.zeros(*w.shape) for w in ws]
+    if prog.output not in prog.defs:  # f is one of the variables, or does not depend on them
+        res = [P.Const.make(1) if w is f else P.zeros(*w.shape) for w in ws]
         for w, r in zip(ws, res):
-            steps.append(Step("result", partial(f, w, "gradient"), r, "f does not depend on " + w.name))
+            why = "d f/d f = 1" if w is f else "f does not depend on " + w.name
+            steps.append(Step("result", partial(f, w, "gradient"), r, why))
         return Derivation(f, ws, res if many else res[0], steps, [], "gradient")
     adj, ref, named, steps = reverse(prog, ws, simplify=simplify, steps=steps)
     full = inline(prog.defs)
@@ -442,8 +443,12 @@ def _derive_forward(f, x, simplify):
     prog = linearize(f, [x])
     steps = _define_steps(prog)
     if prog.output not in prog.defs:
-        J = P.zeros(P.numel(f.shape), P.numel(x.shape))
-        steps.append(Step("result", partial(f, x), J, "f does not depend on " + x.name))
+        if f is x:
+            J = P.identity(P.numel(x.shape))
+            steps.append(Step("result", partial(f, x), J, "d x/d x = I"))
+        else:
+            J = P.zeros(P.numel(f.shape), P.numel(x.shape))
+            steps.append(Step("result", partial(f, x), J, "f does not depend on " + x.name))
         return Derivation(f, [x], J, steps, [], "jacobian")
     jac, steps = forward(prog, x, simplify=simplify, steps=steps)
     full = inline(prog.defs)

@@ -39,10 +39,10 @@ def numeric_jacobian(fn, values, k, eps=1e-6):
         old = flat[j]
         flat[j] = old + eps
         values[k] = flat.reshape(x.shape, order="F")
-        fp = np.asarray(fn(*values), dtype=np.float64).reshape(-1, order="F")
+        fp = np.array(fn(*values), dtype=np.float64, copy=True).reshape(-1, order="F")
         flat[j] = old - eps
         values[k] = flat.reshape(x.shape, order="F")
-        fm = np.asarray(fn(*values), dtype=np.float64).reshape(-1, order="F")
+        fm = np.array(fn(*values), dtype=np.float64, copy=True).reshape(-1, order="F")
         flat[j] = old
         J[:, j] = (fp - fm) / (2 * eps)
     values[k] = flat.reshape(x.shape, order="F")

@@ -119,6 +119,8 @@ class CodePrinter:
         return getattr(self.be, what).format(x=x, axis=axis)
 
     def transpose(self, e: Expr) -> str:
+        if e.is_scalar:
+            return self.ref(e, ATOM)
         if isinstance(e, P.Symbol) and e in self.flat:
             return self.names[e]  # a 1-D array broadcasts as a row
         return self.ref(e, ATOM) + ".T"
@@ -349,6 +351,7 @@ class Lambdified:
             raise JacobiError(f"expected {len(self.args)} arguments ({', '.join(s.name for s in self.args)}), "
                               f"got {len(values)}")
         flat = False
+        bound: dict = {}
         for s, v in zip(self.args, values):
             a = np.asarray(v)
             want = s.shape
@@ -364,6 +367,11 @@ class Lambdified:
             for g, w in zip(got, want):
                 if w.is_Integer and int(w) != g:
                     raise ShapeError(f"the argument {s.name} should have shape {want[0]}x{want[1]}, got {a.shape}")
+                if isinstance(w, sp.Symbol):
+                    seen = bound.setdefault(w, (g, s.name))
+                    if seen[0] != g:
+                        raise ShapeError(f"the size {w} is {seen[0]} in {seen[1]} but {g} in {s.name} "
+                                         f"(shape {a.shape})")
         outs = self._f(*values)
         res = []
         for e, o in zip(self.outputs, outs):

@@ -300,6 +300,6 @@ def _numpy_helper(ident: str, body: sp.Expr) -> dict:
         msg = f"the element-wise function {ident} has no numeric definition; give jc.elementwise a sympy.Lambda"
         src = f"def _{ident}(x):\n    raise NotImplementedError({msg!r})\n"
         return {f"_{ident}": src}
-    code = NumPyPrinter({"fully_qualified_modules": False}).doprint(body.subs(t, sp.Symbol("x")))
+    code = NumPyPrinter().doprint(body.subs(t, sp.Symbol("x")))
     code = re.sub(r"\bnumpy\.", "np.", code)
     return {f"_{ident}": f"def _{ident}(x):\n    return {code}\n"}

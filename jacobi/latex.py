@@ -13,6 +13,23 @@ class LatexPrinter(Printer):
     def wrap(self, s: str) -> str:
         return r"\left(" + s + r"\right)"
 
+    def base(self, e: Expr) -> str:
+        """The base of a superscript: parenthesised if it is compound or carries one already (W^{2})."""
+        from .primitives import Broadcast
+
+        if isinstance(e, Broadcast):
+            e = e.args[0]
+        s = self.paren(e, 50 + 1)
+        if s.startswith(r"\left("):
+            return s
+        depth = 0
+        for ch in s:
+            depth += ch == "{"
+            depth -= ch == "}"
+            if depth == 0 and ch in "^'":
+                return self.wrap(s)
+        return s
+
 
 def latex(e) -> str:
     """LaTeX for an expression: sigma(z^{l}), \\odot, W^{\\top}, \\operatorname{diag} ..."""

@@ -310,7 +310,7 @@ class Scale(Expr):
     def _latex(self, p):
         s, X = self.args
         if isinstance(s, Const) and s.value == -1:
-            return "-" + p.paren(X, MUL + 1)
+            return "-" + p.paren(X, MUL)
         return p.paren(s, MUL) + " " + p.paren(X, MUL + 1)
 
     def _numpy(self, p):
@@ -347,7 +347,7 @@ class Broadcast(Expr):
         return p.paren(self.args[0], MUL) + " " + Ones._new(self.params, ())._latex(p)
 
     def _numpy(self, p):
-        return f"{p.np}.full({p.shape(self.shape)}, {p.ref(self.args[0], ATOM)})"
+        return f"{p.ref(self.args[0], MUL)} * {p.np}.ones({p.shape(self.shape)})"
 
     def _explicit(self, ev):
         r, c = ev.dims(self.shape)
@@ -447,7 +447,7 @@ class Power(Expr):
         return p.operand(self.args[0], POW + 1) + " ** " + p.operand(self.args[1], POW)
 
     def _latex(self, p):
-        return p.operand(self.args[0], POW + 1) + "^{" + p.operand(self.args[1], 0) + "}"
+        return p.base(self.args[0]) + "^{" + p.operand(self.args[1], 0) + "}"
 
     def _numpy(self, p):
         k = self.args[1]
@@ -549,10 +549,13 @@ class MatMul(Expr):
                 return p.broadcast(b, self.shape)
             if isinstance(b, Ones) and b.shape[0] == 1 and a.shape[1] == 1:
                 return p.broadcast(a, self.shape)
+        # a 1 x 1 factor multiplies (its array may be 0-d); the rest is the matrix product
         out = p.ref(fs[0], MATMUL)
+        acc = fs[0].shape
         for a in fs[1:]:
-            op = " * " if a.is_scalar or fs[0].is_scalar else " @ "
+            op = " * " if a.is_scalar or acc == SCALAR else " @ "
             out = out + op + p.ref(a, MATMUL + 1)
+            acc = (acc[0], a.shape[1])
         return out
 
     def _explicit(self, ev):
@@ -581,7 +584,7 @@ class Transpose(Expr):
         return p.paren(self.args[0], POSTFIX) + ".T"
 
     def _latex(self, p):
-        return p.paren(self.args[0], POSTFIX + 1) + r"^{\top}"
+        return p.base(self.args[0]) + r"^{\top}"
 
     def _numpy(self, p):
         return p.transpose(self.args[0])
@@ -800,6 +803,34 @@ class Vec(Expr):
         if X.shape[1] == 1:
             return matmul(transpose(G), X)
         return sum_(hadamard(G, X))
+
+
+class Unvec(Expr):
+    """The inverse of vec: a column of r*c entries laid out as an r x c matrix."""
+
+    __slots__ = ()
+    precedence = ATOM
+
+    @classmethod
+    def _shape(cls, params, args):
+        return (params[0], params[1])
+
+    def local_jacobian(self, i, out):
+        return identity(numel(self.shape)), "unvec is a reshape: d vec(unvec(v))/dv = I"
+
+    def _text(self, p):
+        return f"unvec({p.doprint(self.args[0])})"
+
+    def _latex(self, p):
+        return r"\operatorname{vec}^{-1}\left(" + p.doprint(self.args[0]) + r"\right)"
+
+    def _numpy(self, p):
+        return f"{p.ref(self.args[0], ATOM)}.reshape({p.shape(self.shape)}, order='F')"
+
+    def _explicit(self, ev):
+        v = ev(self.args[0])
+        r, c = ev.dims(self.shape)
+        return sp.Matrix(r, c, lambda j, k: v[k * r + j, 0])
 
 
 class SoftmaxJacobian(Expr):
@@ -1111,6 +1142,8 @@ def vec(x) -> Expr:
     x = as_expr(x)
     if x.shape[1] == 1:
         return x
+    if isinstance(x, Unvec):
+        return x.args[0]
     return Vec._new((), (x,))
 
 
@@ -1123,9 +1156,13 @@ def reshape_like(G: Expr, shape) -> Expr:
         raise ShapeError(f"cannot reshape {describe(G)} to {fmt_shape(shape)}")
     if (G.shape[0] == 1 or G.shape[1] == 1) and (shape[0] == 1 or shape[1] == 1):
         return transpose(G)
-    if G.shape[1] == 1 and isinstance(G, Vec):
-        return G.args[0]
-    raise ShapeError(f"cannot reshape {describe(G)} to {fmt_shape(shape)} without vec")
+    if G.shape[1] == 1:
+        if isinstance(G, Vec):
+            return G.args[0]
+        return Unvec._new((shape[0], shape[1]), (G,))
+    if shape[1] == 1:
+        return vec(G)
+    raise ShapeError(f"cannot reshape {describe(G)} to {fmt_shape(shape)}")
 
 
 def apply_linear(J: Expr, v: Expr) -> Expr:

@@ -37,6 +37,13 @@ class Printer:
     def one(self) -> str:
         return "1"
 
+    def base(self, e: Expr) -> str:
+        from .primitives import Broadcast
+
+        if isinstance(e, Broadcast):
+            e = e.args[0]
+        return self.paren(e, 50 + 1)
+
 
 class TextPrinter(Printer):
     method = "_text"

@@ -321,6 +321,16 @@ def diag_rules(e, ctx):
     return None
 
 
+@rule(P.Unvec)
+def unvec_rules(e, ctx):
+    v = e.args[0]
+    if isinstance(v, P.Vec):
+        return v.args[0]
+    if isinstance(v, P.Scale):
+        return smul(v.args[0], P.Unvec._new(e.params, (v.args[1],)))
+    return None
+
+
 @rule(P.Kron)
 def kron_rules(e, ctx):
     A, B = e.args
@@ -354,10 +364,10 @@ def matmul_rules(e, ctx):
             continue
         body.append(f)
     changed = len(body) != len(e.args) or coef
-    if not body:
-        out = coef[0]
-        for c in coef[1:]:
-            out = smul(out, c)
+    if not body:  # only identities and scalars were left
+        out = P.identity(e.shape[0]) if not e.is_scalar else P.Const.make(1)
+        for c in reversed(coef):
+            out = smul(c, out)
         return out
     if changed:
         out = body[0] if len(body) == 1 else P.MatMul._new((), tuple(body))
@@ -464,8 +474,14 @@ def _cost(e: P.Expr) -> int:
 _CLUSTER_CACHE: dict = {}
 
 
+CLUSTER_LIMIT = 40  # rational algebra on larger clusters can take SymPy minutes
+
+
 def _candidates(expr: sp.Expr):
     yield expr
+    if sp.count_ops(expr) > CLUSTER_LIMIT:
+        yield sp.factor_terms(expr)
+        return
     try:
         c = sp.cancel(sp.together(expr))
     except (sp.PolynomialError, TypeError, ValueError):

@@ -1,0 +1,185 @@
+"""One case per derivative rule, each checked against two independent oracles.
+
+The table below is declarative: a case is a function of the sizes returning
+(f, variables), plus the domain its points are drawn from.  Every case runs
+at two size settings (named sizes bound by a dict, and plain integers), at
+several seeded points, for every variable.  See oracles.py for the checks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Callable
+
+import pytest
+import sympy as sp
+from oracles import check_all
+
+import jacobi as jc
+from jacobi import primitives as P
+from jacobi.functions import FUNCTIONS
+
+SEEDS = (0, 1, 2)
+POSITIVE = (0.5, 2.0)
+
+# (id, the size arguments given to jc.vector/jc.matrix, the numbers they stand for)
+SIZE_SETTINGS = [
+    ("named", {"m": "m", "n": "n", "k": "k"}, {"m": 3, "n": 2, "k": 4}),
+    ("numeric", {"m": 2, "n": 4, "k": 3}, {}),
+]
+
+
+def symbols_for(D):
+    return SimpleNamespace(
+        s=jc.scalar("s"), r=jc.scalar("r"),
+        x=jc.vector("x", D["n"]), y=jc.vector("y", D["n"]), u=jc.vector("u", D["m"]), z=jc.vector("z", D["k"]),
+        A=jc.matrix("A", D["m"], D["n"]), P=jc.matrix("P", D["m"], D["n"]),
+        B=jc.matrix("B", D["n"], D["k"]), C=jc.matrix("C", D["k"], D["m"]),
+        M=jc.matrix("M", D["n"], D["n"]),
+    )
+
+
+@dataclass
+class Case:
+    name: str
+    build: Callable  # namespace of symbols -> (f, [variables])
+    domain: tuple = (-1.0, 1.0)
+    avoid_zero: float = 0.0
+
+
+CASES: list[Case] = []
+
+
+def case(name, build, domain=(-1.0, 1.0), avoid_zero=0.0):
+    CASES.append(Case(name, build, domain, avoid_zero))
+
+
+# -- sum, difference, negation ------------------------------------------------
+case("add_vector", lambda S: (S.x + S.y, [S.x, S.y]))
+case("add_matrix", lambda S: (S.A + S.P, [S.A, S.P]))
+case("add_repeated_term", lambda S: (S.x + S.y + S.x, [S.x, S.y]))
+case("subtract_vector", lambda S: (S.x - S.y, [S.x, S.y]))
+case("subtract_matrix", lambda S: (S.A - S.P, [S.A, S.P]))
+case("subtract_self_plus", lambda S: (S.x - (S.y - S.x), [S.x, S.y]))
+case("negate_vector", lambda S: (-S.x, [S.x]))
+case("negate_matrix", lambda S: (-S.A, [S.A]))
+
+# -- scalar expansion: a scalar symbol on either side of + - * /, wrt both ------
+_OPS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+}
+for _op, _fn in _OPS.items():
+    for _other in ("x", "A"):
+        _dom = POSITIVE if _op == "div" else (-1.0, 1.0)
+        case(f"scalar_left_{_op}_{_other}",
+             lambda S, f=_fn, o=_other: (f(S.s, getattr(S, o)), [S.s, getattr(S, o)]), _dom)
+        case(f"scalar_right_{_op}_{_other}",
+             lambda S, f=_fn, o=_other: (f(getattr(S, o), S.s), [S.s, getattr(S, o)]), _dom)
+# constants expand too
+case("const_times", lambda S: (3 * S.x, [S.x]))
+case("times_const", lambda S: (S.A * 0.5, [S.A]))
+case("const_minus", lambda S: (2 - S.x, [S.x]))
+case("div_by_const", lambda S: (S.A / 4, [S.A]))
+case("const_over", lambda S: (1 / S.x, [S.x]), POSITIVE)
+case("scalar_times_scalar", lambda S: (S.s * S.r, [S.s, S.r]))
+
+# -- Hadamard product and element-wise quotient, both operands -------------------
+case("hadamard_vector", lambda S: (S.x * S.y, [S.x, S.y]))
+case("hadamard_matrix", lambda S: (S.A * S.P, [S.A, S.P]))
+case("hadamard_square", lambda S: (S.x * S.x, [S.x]))
+case("hadamard_three", lambda S: (jc.hadamard(S.x, S.y, S.x), [S.x, S.y]))
+case("div_vector", lambda S: (S.x / S.y, [S.x, S.y]), POSITIVE)
+case("div_matrix", lambda S: (S.A / S.P, [S.A, S.P]), POSITIVE)
+case("div_self", lambda S: (S.x / (S.x + S.y), [S.x, S.y]), POSITIVE)
+
+# -- element-wise power -------------------------------------------------------
+case("power_2", lambda S: (S.x ** 2, [S.x]))
+case("power_3_matrix", lambda S: (S.A ** 3, [S.A]))
+case("power_half", lambda S: (S.x ** 0.5, [S.x]), POSITIVE)
+case("power_minus_2", lambda S: (S.x ** -2, [S.x]), POSITIVE)
+case("power_rational", lambda S: (S.A ** sp.Rational(3, 2), [S.A]), POSITIVE)
+case("power_scalar_exponent", lambda S: (S.x ** S.s, [S.x, S.s]), POSITIVE)
+case("power_scalar_exponent_matrix", lambda S: (S.A ** S.s, [S.A, S.s]), POSITIVE)
+case("power_vector_exponent", lambda S: (S.x ** S.y, [S.x, S.y]), POSITIVE)
+case("power_scalar_base", lambda S: (S.s ** S.x, [S.s, S.x]), POSITIVE)
+case("power_const_base", lambda S: (2 ** S.x, [S.x]))
+
+# -- every registered element-wise function (new ones are picked up) -----------
+def _numeric(entry):
+    """False for an undefined user function (sympy.Function("f")): it has no numeric form to check."""
+    body = entry.definition.expr
+    return not (body.atoms(sp.core.function.AppliedUndef) or body.atoms(sp.Derivative))
+
+
+for _name, _entry in list(FUNCTIONS.items()):
+    if not _numeric(_entry):
+        continue
+    _avoid = 0.0 if _entry.smooth else 0.1
+    case(f"fn_{_name}_vector", lambda S, n=_name: (jc.elementwise(n, S.x), [S.x]), tuple(_entry.domain), _avoid)
+    case(f"fn_{_name}_matrix", lambda S, n=_name: (jc.elementwise(n, S.A), [S.A]), tuple(_entry.domain), _avoid)
+
+_t = sp.Symbol("t")
+case("user_sympy_sin", lambda S: (jc.elementwise(sp.sin, S.x), [S.x]), (-3.0, 3.0))
+case("user_sympy_atan_matrix", lambda S: (jc.elementwise(sp.atan, S.A), [S.A]), (-3.0, 3.0))
+case("user_lambda", lambda S: (jc.elementwise(sp.Lambda(_t, _t**3 / (1 + _t**2)), S.x), [S.x]), (-3.0, 3.0))
+case("user_lambda_matrix", lambda S: (jc.elementwise(sp.Lambda(_t, sp.sin(_t) * sp.exp(-_t**2)), S.A), [S.A]),
+     (-2.0, 2.0))
+case("convenience_functions",
+     lambda S: (jc.sigmoid(S.x) + jc.tanh(S.y) + jc.softplus(S.x) * jc.exp(S.y), [S.x, S.y]), (-2.0, 2.0))
+
+# -- matrix products ----------------------------------------------------------
+case("matvec", lambda S: (S.A @ S.x, [S.A, S.x]))
+case("matmat", lambda S: (S.A @ S.B, [S.A, S.B]))
+case("three_factor", lambda S: (S.A @ S.B @ S.C, [S.A, S.B, S.C]))
+case("three_factor_vector", lambda S: (S.A @ S.B @ S.z, [S.A, S.B, S.z]))
+case("row_times_matrix", lambda S: (S.u.T @ S.A, [S.u, S.A]))
+case("outer_product", lambda S: (S.u @ S.x.T, [S.u, S.x]))
+case("matmat_repeated", lambda S: (S.M @ S.M, [S.M]))
+case("bilinear", lambda S: (S.u.T @ S.A @ S.x, [S.u, S.A, S.x]))
+case("quadratic_form", lambda S: (S.x.T @ S.M @ S.x, [S.x, S.M]))
+
+# -- transpose, sum, dot, softmax ---------------------------------------------
+case("transpose_vector", lambda S: (S.x.T, [S.x]))
+case("transpose_matrix", lambda S: (S.A.T, [S.A]))
+case("transpose_square", lambda S: (S.M.T + S.M, [S.M]))
+case("vec_matrix", lambda S: (P.vec(S.A), [S.A]))
+if hasattr(P, "Unvec"):  # the inverse of vec (used by reverse mode through vec)
+    def _unvec(S):
+        w = jc.vector("w", S.A.shape[0] * S.A.shape[1])
+        return P.reshape_like(w, S.A.shape) * S.P, [w, S.P]
+
+    case("unvec", _unvec)
+case("sum_vector", lambda S: (jc.sum(S.x), [S.x]))
+case("sum_matrix", lambda S: (jc.sum(S.A), [S.A]))
+case("dot", lambda S: (jc.dot(S.x, S.y), [S.x, S.y]))
+case("dot_self", lambda S: (jc.dot(S.x, S.x), [S.x]))
+case("softmax_vector", lambda S: (jc.softmax(S.x), [S.x]), (-2.0, 2.0))
+case("softmax_matrix_columns", lambda S: (jc.softmax(S.A), [S.A]), (-2.0, 2.0))
+if hasattr(P, "log_softmax"):
+    case("log_softmax_vector", lambda S: (P.log_softmax(S.x), [S.x]), (-2.0, 2.0))
+    case("log_softmax_affine", lambda S: (P.log_softmax(S.A @ S.x + S.u), [S.A, S.x, S.u]), (-2.0, 2.0))
+
+
+@pytest.mark.parametrize("setting", SIZE_SETTINGS, ids=[s[0] for s in SIZE_SETTINGS])
+@pytest.mark.parametrize("c", CASES, ids=[c.name for c in CASES])
+def test_rule(c, setting):
+    _, dims, sizes = setting
+    f, wrt = c.build(symbols_for(dims))
+    check_all(f, wrt, sizes, SEEDS, c.domain, c.avoid_zero)
+
+
+def test_table_covers_every_rule():
+    """Every primitive with a local Jacobian appears in some case's expression."""
+    seen = set()
+    for _, dims, _sizes in SIZE_SETTINGS:
+        S = symbols_for(dims)
+        for c in CASES:
+            f, _ = c.build(S)
+            seen.update(type(n) for n in f.walk())
+    ruled = {cls for cls in vars(P).values()
+             if isinstance(cls, type) and issubclass(cls, P.Expr) and "local_jacobian" in vars(cls)}
+    assert ruled, "no primitive defines local_jacobian"
+    assert ruled <= seen, f"no case exercises {sorted(c.__name__ for c in ruled - seen)}"
