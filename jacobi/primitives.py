@@ -268,6 +268,9 @@ def _negated(term):
             return term.args[1] if c.value == -1 else scale(Const.make(-c.value), term.args[1])
     if isinstance(term, Const) and term.value.is_number and term.value < 0:
         return Const.make(-term.value)
+    if isinstance(term, Broadcast):
+        n = _negated(term.args[0])
+        return None if n is None else broadcast(n, term.shape)
     return None
 
 
@@ -276,7 +279,7 @@ def _join_terms(p, terms):
     for i, t in enumerate(terms):
         n = _negated(t)
         if n is not None:
-            s = p.paren(n, ADD + 1)
+            s = p.operand(n, ADD + 1)
             out.append(("- " if i else "-") + s)
         else:
             s = p.operand(t, ADD)

@@ -326,6 +326,10 @@ def unvec_rules(e, ctx):
     v = e.args[0]
     if isinstance(v, P.Vec):
         return v.args[0]
+    if isinstance(v, P.Ones):
+        return P.ones(*e.shape)
+    if isinstance(v, P.Zero):
+        return P.zeros(*e.shape)
     if isinstance(v, P.Scale):
         return smul(v.args[0], P.Unvec._new(e.params, (v.args[1],)))
     return None
@@ -468,6 +472,9 @@ def _cost(e: P.Expr) -> int:
     """Printed size of a cluster: its nodes counted as a tree, operands as 1."""
     if not is_cluster_node(e) and not isinstance(e, (P.Sum,)):
         return 1
+    if isinstance(e, P.Scale) and isinstance(e.args[0], P.Const):
+        # a minus sign is free; a numeric factor counts once, not as a node and an operand
+        return _cost(e.args[1]) + (e.args[0].value != -1)
     return 1 + sum(_cost(a) for a in e.args)
 
 
