@@ -600,11 +600,27 @@ class Transpose(Expr):
         return reshape_like(apply_linear(self.args[0], G), in_shape)
 
 
-class Sum(Expr):
-    """The sum of all entries, a scalar."""
+class _Call(Expr):
+    """A node printed as a function applied to its argument: name(x)."""
 
     __slots__ = ()
     precedence = ATOM
+    text_name = ""
+    latex_name = ""
+
+    def _text(self, p):
+        return f"{self.text_name}({p.doprint(self.args[0])})"
+
+    def _latex(self, p):
+        return self.latex_name + r"\left(" + p.doprint(self.args[0]) + r"\right)"
+
+
+class Sum(_Call):
+    """The sum of all entries, a scalar."""
+
+    __slots__ = ()
+    text_name = 'sum'
+    latex_name = '\\operatorname{sum}'
 
     @classmethod
     def _shape(cls, params, args):
@@ -613,12 +629,6 @@ class Sum(Expr):
     def local_jacobian(self, i, out):
         return ones(1, numel(self.args[0].shape)), "sum: d sum(x)/dx = 1^T"
 
-    def _text(self, p):
-        return f"sum({p.doprint(self.args[0])})"
-
-    def _latex(self, p):
-        return r"\operatorname{sum}\left(" + p.doprint(self.args[0]) + r"\right)"
-
     def _numpy(self, p):
         return f"{p.np}.sum({p.ref(self.args[0], 0)})"
 
@@ -626,12 +636,13 @@ class Sum(Expr):
         return sp.Matrix([[sum(ev(self.args[0]))]])
 
 
-class Softmax(Expr):
+class Softmax(_Call):
     """softmax of a vector; of a matrix, column by column (axis 0) or, in
     generated code that stores examples as rows, row by row (axis 1)."""
 
     __slots__ = ()
-    precedence = ATOM
+    text_name = 'softmax'
+    latex_name = '\\operatorname{softmax}'
 
     @classmethod
     def _shape(cls, params, args):
@@ -647,12 +658,6 @@ class Softmax(Expr):
         if self.shape[1] == 1:
             return add(diag(out), neg(matmul(out, transpose(out)))), "softmax: ds/dz = diag(s) - s s^T"
         return SoftmaxJacobian._new((), (out,)), "softmax by columns: ds_j/dz_j = diag(s_j) - s_j s_j^T"
-
-    def _text(self, p):
-        return f"softmax({p.doprint(self.args[0])})"
-
-    def _latex(self, p):
-        return r"\operatorname{softmax}\left(" + p.doprint(self.args[0]) + r"\right)"
 
     def _numpy(self, p):
         return p.call("softmax", self.axis, p.ref(self.args[0], 0))
@@ -671,12 +676,13 @@ class Softmax(Expr):
         return out.T if self.axis == 1 else out
 
 
-class LogSoftmax(Expr):
+class LogSoftmax(_Call):
     """log(softmax(z)) = z - log(sum(exp(z))), computed through log-sum-exp so
     that no log of an underflowed zero is ever taken."""
 
     __slots__ = ()
-    precedence = ATOM
+    text_name = 'log_softmax'
+    latex_name = '\\log\\operatorname{softmax}'
 
     @classmethod
     def _shape(cls, params, args):
@@ -693,12 +699,6 @@ class LogSoftmax(Expr):
         n = z.shape[0]
         return add(identity(n), neg(matmul(ones(n, 1), transpose(softmax(z))))), "log-softmax: I - 1 s^T"
 
-    def _text(self, p):
-        return f"log_softmax({p.doprint(self.args[0])})"
-
-    def _latex(self, p):
-        return r"\log\operatorname{softmax}\left(" + p.doprint(self.args[0]) + r"\right)"
-
     def _numpy(self, p):
         return p.call("log_softmax", self.axis, p.ref(self.args[0], 0))
 
@@ -713,22 +713,17 @@ class LogSoftmax(Expr):
 # gives its transpose rule (_pullback): vec(G)^T J, reshaped to the input.
 
 
-class Diag(Expr):
+class Diag(_Call):
     """diag(vec(D)): element-wise multiplication by D as a linear map."""
 
     __slots__ = ()
-    precedence = ATOM
+    text_name = 'diag'
+    latex_name = '\\operatorname{diag}'
 
     @classmethod
     def _shape(cls, params, args):
         n = numel(args[0].shape)
         return (n, n)
-
-    def _text(self, p):
-        return f"diag({p.doprint(self.args[0])})"
-
-    def _latex(self, p):
-        return r"\operatorname{diag}\left(" + p.doprint(self.args[0]) + r"\right)"
 
     def _numpy(self, p):
         d = self.args[0]
@@ -775,11 +770,12 @@ class Kron(Expr):
         return reshape_like(matmul(transpose(Q), reshape_like(G, out_shape), P), in_shape)
 
 
-class Vec(Expr):
+class Vec(_Call):
     """vec(X): the columns of X stacked into one column."""
 
     __slots__ = ()
-    precedence = ATOM
+    text_name = 'vec'
+    latex_name = '\\operatorname{vec}'
 
     @classmethod
     def _shape(cls, params, args):
@@ -787,12 +783,6 @@ class Vec(Expr):
 
     def local_jacobian(self, i, out):
         return identity(numel(self.shape)), "vec is a reshape: d vec(X)/d vec(X) = I"
-
-    def _text(self, p):
-        return f"vec({p.doprint(self.args[0])})"
-
-    def _latex(self, p):
-        return r"\operatorname{vec}\left(" + p.doprint(self.args[0]) + r"\right)"
 
     def _numpy(self, p):
         return f"{p.ref(self.args[0], POSTFIX)}.reshape(-1, 1, order='F')"
@@ -808,11 +798,12 @@ class Vec(Expr):
         return sum_(hadamard(G, X))
 
 
-class Unvec(Expr):
+class Unvec(_Call):
     """The inverse of vec: a column of r*c entries laid out as an r x c matrix."""
 
     __slots__ = ()
-    precedence = ATOM
+    text_name = 'unvec'
+    latex_name = '\\operatorname{vec}^{-1}'
 
     @classmethod
     def _shape(cls, params, args):
@@ -820,12 +811,6 @@ class Unvec(Expr):
 
     def local_jacobian(self, i, out):
         return identity(numel(self.shape)), "unvec is a reshape: d vec(unvec(v))/dv = I"
-
-    def _text(self, p):
-        return f"unvec({p.doprint(self.args[0])})"
-
-    def _latex(self, p):
-        return r"\operatorname{vec}^{-1}\left(" + p.doprint(self.args[0]) + r"\right)"
 
     def _numpy(self, p):
         return f"{p.ref(self.args[0], ATOM)}.reshape({p.shape(self.shape)}, order='F')"
@@ -836,23 +821,18 @@ class Unvec(Expr):
         return sp.Matrix(r, c, lambda j, k: v[k * r + j, 0])
 
 
-class SoftmaxJacobian(Expr):
+class SoftmaxJacobian(_Call):
     """The Jacobian of a column-wise softmax with output S: block-diagonal,
     diag(s_j) - s_j s_j^T for each column."""
 
     __slots__ = ()
-    precedence = ATOM
+    text_name = 'softmax_jacobian'
+    latex_name = 'J_{\\operatorname{softmax}}'
 
     @classmethod
     def _shape(cls, params, args):
         n = numel(args[0].shape)
         return (n, n)
-
-    def _text(self, p):
-        return f"softmax_jacobian({p.doprint(self.args[0])})"
-
-    def _latex(self, p):
-        return r"J_{\operatorname{softmax}}\left(" + p.doprint(self.args[0]) + r"\right)"
 
     def _numpy(self, p):
         p.need({"_softmax_jacobian": _SOFTMAX_JAC})
