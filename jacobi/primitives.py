@@ -225,14 +225,20 @@ class Commutation(_Fixed):
 # Element-wise operations
 
 
-class Add(Expr):
+class _Elementwise(Expr):
+    """An operation applied entry by entry: its shape is its operands' shape."""
+
     __slots__ = ()
-    precedence = ADD
     elementwise = True
 
     @classmethod
     def _shape(cls, params, args):
         return args[0].shape
+
+
+class Add(_Elementwise):
+    __slots__ = ()
+    precedence = ADD
 
     def local_jacobian(self, i, out):
         return identity(numel(self.shape)), "sum rule: d(u + v)/du = I"
@@ -357,16 +363,12 @@ class Broadcast(Expr):
         return sp.ones(r, c) * ev(self.args[0])[0, 0]
 
 
-class Hadamard(Expr):
+class Hadamard(_Elementwise):
     """The element-wise product w (*) x."""
 
     __slots__ = ()
-    precedence = MUL
-    elementwise = True
 
-    @classmethod
-    def _shape(cls, params, args):
-        return args[0].shape
+    precedence = MUL
 
     def local_jacobian(self, i, out):
         others = [a for k, a in enumerate(self.args) if k != i]
@@ -391,16 +393,12 @@ class Hadamard(Expr):
         return out
 
 
-class Div(Expr):
+class Div(_Elementwise):
     """Element-wise division u / v."""
 
     __slots__ = ()
-    precedence = MUL
-    elementwise = True
 
-    @classmethod
-    def _shape(cls, params, args):
-        return args[0].shape
+    precedence = MUL
 
     def local_jacobian(self, i, out):
         u, v = self.args
@@ -425,16 +423,12 @@ class Div(Expr):
         return sp.Matrix(u.rows, u.cols, lambda j, k: u[j, k] / v[j, k])
 
 
-class Power(Expr):
+class Power(_Elementwise):
     """The element-wise power u ** k (k a scalar or of u's shape)."""
 
     __slots__ = ()
-    precedence = POW
-    elementwise = True
 
-    @classmethod
-    def _shape(cls, params, args):
-        return args[0].shape
+    precedence = POW
 
     def local_jacobian(self, i, out):
         u, k = self.args
@@ -467,18 +461,16 @@ class Power(Expr):
         return sp.Matrix(u.rows, u.cols, lambda j, c: u[j, c] ** k[j, c])
 
 
-class Apply(Expr):
+class Apply(_Elementwise):
     """An element-wise function sigma(x)."""
 
     __slots__ = ()
-    precedence = ATOM
-    elementwise = True
 
-    @classmethod
-    def _shape(cls, params, args):
-        return args[0].shape
+    precedence = ATOM
+
 
     @property
+
     def fn(self) -> F.ElementwiseFunction:
         return self.params[0]
 
