@@ -367,7 +367,6 @@ class Hadamard(_Elementwise):
     """The element-wise product w (*) x."""
 
     __slots__ = ()
-
     precedence = MUL
 
     def local_jacobian(self, i, out):
@@ -397,7 +396,6 @@ class Div(_Elementwise):
     """Element-wise division u / v."""
 
     __slots__ = ()
-
     precedence = MUL
 
     def local_jacobian(self, i, out):
@@ -427,7 +425,6 @@ class Power(_Elementwise):
     """The element-wise power u ** k (k a scalar or of u's shape)."""
 
     __slots__ = ()
-
     precedence = POW
 
     def local_jacobian(self, i, out):
@@ -465,7 +462,6 @@ class Apply(_Elementwise):
     """An element-wise function sigma(x)."""
 
     __slots__ = ()
-
     precedence = ATOM
 
 
