@@ -59,6 +59,17 @@ def backprop(params, X, Y, hidden="sigmoid", output="sigmoid", cost="mse"):
     return C, grads
 
 
+def _sigmoid_backward(delta, params, acts):
+    """BP2-BP4 through sigmoid hidden layers, sigma' from the outputs."""
+    grads = []
+    for l in range(len(params), 0, -1):
+        grads.append((delta.T @ acts[l - 1], delta.sum(axis=0)))
+        if l > 1:
+            a = acts[l - 1]
+            delta = (delta @ params[l - 1][0]) * a * (1 - a)
+    return grads[::-1]
+
+
 def sigmoid_mse(params, X, Y):
     """The benchmark's first case, written out as a person would for two or three layers."""
     m = X.shape[0]
@@ -70,13 +81,7 @@ def sigmoid_mse(params, X, Y):
     d = a - Y
     C = 0.5 * np.sum(d * d) / m
     delta = d * a * (1 - a) / m
-    grads = []
-    for l in range(len(params), 0, -1):
-        grads.append((delta.T @ acts[l - 1], delta.sum(axis=0)))
-        if l > 1:
-            a = acts[l - 1]
-            delta = (delta @ params[l - 1][0]) * a * (1 - a)
-    return C, grads[::-1]
+    return C, _sigmoid_backward(delta, params, acts)
 
 
 def softmax_ce(params, X, Y):
@@ -96,10 +101,4 @@ def softmax_ce(params, X, Y):
     s -= np.log(t)
     C = -np.sum(Y * s) / m
     delta = (e - Y) / m
-    grads = []
-    for l in range(len(params), 0, -1):
-        grads.append((delta.T @ acts[l - 1], delta.sum(axis=0)))
-        if l > 1:
-            a = acts[l - 1]
-            delta = (delta @ params[l - 1][0]) * a * (1 - a)
-    return C, grads[::-1]
+    return C, _sigmoid_backward(delta, params, acts)

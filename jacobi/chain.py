@@ -108,10 +108,6 @@ class Program:
     defs: dict  # Symbol -> Expr (ordered)
     output: Expr
 
-    def inputs_of(self, var):
-        d = self.defs[var]
-        return [s for s in d.symbols()]
-
 
 def _fresh(base: str, taken: set) -> str:
     if base not in taken:

@@ -18,6 +18,7 @@ The source is ours, not the user's: no user text is ever evaluated.
 from __future__ import annotations
 
 import keyword
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -271,8 +272,6 @@ def emit(lines: list, printer: CodePrinter, *, keep: set = frozenset(), indent: 
     # liveness: delete each name after the statement that last reads it
     text = []
     last: dict = {}
-    import re
-
     tok = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
     for i, (_name, code, _, _) in enumerate(out):
         for t in tok.findall(code):

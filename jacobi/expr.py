@@ -151,6 +151,17 @@ class Expr:
     # Operators are attached in primitives.py, next to the nodes they build.
 
 
+class SameShape(Expr):
+    """A node whose shape is its first operand's (element-wise operations,
+    softmax, storage wrappers in generated code)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def _shape(cls, params, args):
+        return args[0].shape
+
+
 def _param_repr(params) -> str:
     out = []
     for p in params:

@@ -210,16 +210,24 @@ def prime_of(fn: ElementwiseFunction) -> ElementwiseFunction | None:
     return None
 
 
+_PRIMALS: dict = {}  # derivative function -> primal; rebuilt when the registry grows
+
+
 def primal_of(fn: ElementwiseFunction) -> ElementwiseFunction | None:
     """The function whose derivative fn is, where that function has an output form."""
-    for g in FUNCTIONS.values():
-        if g.prime_in_output is not None and g.deriv is not None and g is not fn:
+    if _PRIMALS.get("_size") != len(FUNCTIONS):
+        _PRIMALS.clear()
+        for g in FUNCTIONS.values():
+            if g.prime_in_output is None or g.deriv is None:
+                continue
             try:
-                if prime_of(g) is fn:
-                    return g
+                p = prime_of(g)
             except JacobiError:
                 continue
-    return None
+            if p is not None and p is not g:
+                _PRIMALS.setdefault(p, g)
+        _PRIMALS["_size"] = len(FUNCTIONS)
+    return _PRIMALS.get(fn)
 
 
 # ---------------------------------------------------------------------------

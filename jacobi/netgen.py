@@ -21,7 +21,7 @@ from . import functions as F
 from . import primitives as P
 from .chain import substitute
 from .codegen import CodePrinter, Line, backend, emit
-from .expr import ATOM, Expr
+from .expr import ATOM, Expr, SameShape
 from .lift import Leaves, from_sympy
 from .shapes import JacobiError, ShapeError, fmt_shape
 from .simplify import Simplifier
@@ -29,15 +29,11 @@ from .simplify import Simplifier
 M = sp.Symbol("m", integer=True, positive=True)
 
 
-class Flat(Expr):
+class Flat(SameShape):
     """A column stored as a 1-D array (biases and their gradients)."""
 
     __slots__ = ()
     precedence = ATOM
-
-    @classmethod
-    def _shape(cls, params, args):
-        return args[0].shape
 
     def _numpy(self, p):
         x = self.args[0]
@@ -49,15 +45,11 @@ class Flat(Expr):
         return f"{p.ref(x, ATOM)}.reshape(-1)"
 
 
-class SoftmaxPair(Expr):
+class SoftmaxPair(SameShape):
     """softmax(z) and log(softmax(z)) from one exp."""
 
     __slots__ = ()
     precedence = ATOM
-
-    @classmethod
-    def _shape(cls, params, args):
-        return args[0].shape
 
     def _numpy(self, p):
         z, ax = self.args[0], self.params[0]

@@ -401,7 +401,6 @@ class ExplicitNetwork:
         self.x = sp.Matrix([R(f"x_{k + 1}") for k in range(ns[0])])
         self.y = sp.Matrix([R(f"y_{j + 1}") for j in range(ns[-1])])
         self.a[0] = self.x
-        self.elementary: dict = {}
         for l in range(1, net.L + 1):
             n, p = ns[l], ns[l - 1]
             self.W[l] = sp.Matrix(n, p, lambda j, k: R(f"w^{l}_{j + 1}{k + 1}"))

@@ -17,7 +17,7 @@ from numbers import Number
 import sympy as sp
 
 from . import functions as F
-from .expr import ADD, ATOM, MATMUL, MUL, POSTFIX, POW, Expr, describe
+from .expr import ADD, ATOM, MATMUL, MUL, POSTFIX, POW, Expr, SameShape, describe
 from .shapes import JacobiError, ShapeError, fmt_shape, is_scalar_shape, numel, size
 
 ONE = sp.Integer(1)
@@ -225,15 +225,11 @@ class Commutation(_Fixed):
 # Element-wise operations
 
 
-class _Elementwise(Expr):
+class _Elementwise(SameShape):
     """An operation applied entry by entry: its shape is its operands' shape."""
 
     __slots__ = ()
     elementwise = True
-
-    @classmethod
-    def _shape(cls, params, args):
-        return args[0].shape
 
 
 class Add(_Elementwise):
@@ -624,21 +620,23 @@ class Sum(_Call):
         return sp.Matrix([[sum(ev(self.args[0]))]])
 
 
-class Softmax(_Call):
+class _AlongAxis(_Call, SameShape):
+    """softmax-like: column by column (axis 0) or, in generated code, row by row (axis 1)."""
+
+    __slots__ = ()
+
+    @property
+    def axis(self) -> int:
+        return self.params[0]
+
+
+class Softmax(_AlongAxis):
     """softmax of a vector; of a matrix, column by column (axis 0) or, in
     generated code that stores examples as rows, row by row (axis 1)."""
 
     __slots__ = ()
     text_name = 'softmax'
     latex_name = '\\operatorname{softmax}'
-
-    @classmethod
-    def _shape(cls, params, args):
-        return args[0].shape
-
-    @property
-    def axis(self) -> int:
-        return self.params[0]
 
     def local_jacobian(self, i, out):
         if self.axis != 0:
@@ -664,21 +662,13 @@ class Softmax(_Call):
         return out.T if self.axis == 1 else out
 
 
-class LogSoftmax(_Call):
+class LogSoftmax(_AlongAxis):
     """log(softmax(z)) = z - log(sum(exp(z))), computed through log-sum-exp so
     that no log of an underflowed zero is ever taken."""
 
     __slots__ = ()
     text_name = 'log_softmax'
     latex_name = '\\log\\operatorname{softmax}'
-
-    @classmethod
-    def _shape(cls, params, args):
-        return args[0].shape
-
-    @property
-    def axis(self) -> int:
-        return self.params[0]
 
     def local_jacobian(self, i, out):
         if self.axis != 0 or self.shape[1] != 1:
