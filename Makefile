@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,dev]'
+	$(PY) -m pip install -q -e '.[test,dev,examples]'
 	touch $(STAMP)
 
 test: $(STAMP)
@@ -17,6 +17,9 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m jacobi.demo
+
+derivations: $(STAMP)
+	$(PY) -m jacobi.derivations derivations
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check jacobi tests

@@ -78,3 +78,43 @@ def derivation_markdown(d) -> str:
     for s in d.steps:
         out.append("$$" + latex(s.lhs) + " = " + latex(s.rhs) + "$$")
     return "\n\n".join(out) + "\n"
+
+
+def pdflatex() -> str | None:
+    """The pdflatex executable, or None where no TeX system is installed."""
+    import shutil
+
+    return shutil.which("pdflatex")
+
+
+def compile_pdf(tex_path, timeout: float = 120.0):
+    """Build tex_path into a PDF beside it with pdflatex; the PDF's path, or None without pdflatex.
+
+    Raises JacobiError with the first LaTeX error line if the document does not compile."""
+    import os
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from .shapes import JacobiError
+
+    exe = pdflatex()
+    if exe is None:
+        return None
+    tex_path = Path(tex_path).resolve()
+    env = dict(os.environ, SOURCE_DATE_EPOCH="0", FORCE_SOURCE_DATE="1")
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [exe, "-interaction=nonstopmode", "-halt-on-error", "-output-directory", tmp, str(tex_path)]
+        try:
+            r = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, errors="replace",
+                               timeout=timeout, env=env)
+        except subprocess.TimeoutExpired:
+            raise JacobiError(f"pdflatex took longer than {timeout:.0f} s on {tex_path.name}") from None
+        pdf = Path(tmp) / (tex_path.stem + ".pdf")
+        if r.returncode != 0 or not pdf.exists():
+            errs = [ln for ln in r.stdout.splitlines() if ln.startswith("!")]
+            why = errs[0] if errs else f"exit status {r.returncode}"
+            raise JacobiError(f"pdflatex could not compile {tex_path.name}: {why}")
+        out = tex_path.with_suffix(".pdf")
+        out.write_bytes(pdf.read_bytes())
+    return out
