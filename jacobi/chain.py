@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import primitives as P
-from .expr import ATOM, Expr, describe
+from .expr import ATOM, Expr, Rule, describe
 from .shapes import JacobiError, ShapeError, fmt_shape
 from .simplify import Simplifier, smul
 
@@ -252,15 +252,35 @@ def pullback_def(d: Expr, v: Expr, G: Expr, out: Expr) -> Expr:
     return adj.get(v, P.zeros(*v.shape))
 
 
-def _rules_in(d: Expr, v: Expr) -> str:
-    names = []
+def _rules_in(d: Expr, v: Expr) -> Rule:
+    rules = []
     for n in d.walk():
         for i, a in enumerate(n.args):
             if a.depends_on(v):
-                _, r = n.local_jacobian(i, n)
-                if r not in names:
-                    names.append(r)
-    return "; ".join(names)
+                rules.append(n.local_jacobian(i, n)[1])
+    return Rule.join(rules)
+
+
+def _d(f, x) -> tuple:
+    """d f / d x as text and as LaTeX."""
+    from .latex import latex
+
+    return f"d{f}/d{x}", r"\frac{\partial " + latex(f) + r"}{\partial " + latex(x) + "}"
+
+
+def _product(a, b) -> tuple:
+    return f"{a[0]} {b[0]}", f"{a[1]} {b[1]}"
+
+
+def _transposed_product(J, g) -> tuple:
+    """(d c/d v)^T (dC/dc): a gradient pulled back through one Jacobian."""
+    return f"({J[0]})^T {g[0]}", r"\left(" + J[1] + r"\right)^{\top} " + g[1]
+
+
+def _chain_rule(terms) -> Rule:
+    """The chain-rule product as a rule: terms are (text, latex) pairs."""
+    terms = list(terms)
+    return Rule("chain rule", " + ".join(t for t, _ in terms), " + ".join(x for _, x in terms))
 
 
 # ---------------------------------------------------------------------------
@@ -310,12 +330,15 @@ def reverse(prog: Program, wrt: list, *, simplify=True, adjoint_names: dict | No
         lhs = partial(C, v, "gradient")
         terms = []
         for c in users:
-            J = local_jacobian(prog.defs[c], v, out=c)
-            Jshow = S(J) if S else J
-            steps.append(Step("local", partial(c, v), Jshow, _rules_in(prog.defs[c], v)))
+            if c is not C:  # the cost's own Jacobian is the gradient itself, shown once below
+                J = local_jacobian(prog.defs[c], v, out=c)
+                steps.append(Step("local", partial(c, v), S(J) if S else J, _rules_in(prog.defs[c], v)))
             terms.append(pullback_def(prog.defs[c], v, ref[c], c))
         raw = P.add(*terms) if len(terms) > 1 else terms[0]
-        rule = "chain rule: " + " + ".join(f"(dC/d{c})^T d{c}/d{v}" for c in users)
+        if users == [C]:
+            rule = _rules_in(prog.defs[C], v)
+        else:
+            rule = _chain_rule(_transposed_product(_d(c, v), _d(C, c)) for c in users)
         steps.append(Step("chain", lhs, raw, rule))
         if S:
             trace = []
@@ -323,7 +346,7 @@ def reverse(prog: Program, wrt: list, *, simplify=True, adjoint_names: dict | No
             val = S(raw)
             S.trace = None
             if val is not raw:
-                steps.append(Step("simplify", lhs, val, ", ".join(_RULE_TEXT.get(t, t) for t in trace)))
+                steps.append(Step("simplify", lhs, val, Rule("simplify", ", ".join(_RULE_TEXT.get(t, t) for t in trace))))
         else:
             val = raw
         adj[v] = val
@@ -331,7 +354,7 @@ def reverse(prog: Program, wrt: list, *, simplify=True, adjoint_names: dict | No
         if name is not None:
             if name.shape != v.shape:
                 raise ShapeError(f"the name {describe(name)} for dC/d{v} must have shape {fmt_shape(v.shape)}")
-            steps.append(Step("name", name, val, f"name dC/d{v}"))
+            steps.append(Step("name", name, val, Rule("name", f"dC/d{v}", _d(C, v)[1])))
             named_defs.append((name, val))
             ref[v] = name
         else:
@@ -359,10 +382,10 @@ def forward(prog: Program, x: Expr, *, simplify=True, steps: list | None = None)
             continue
         raw = P.add(*terms) if len(terms) > 1 else terms[0]
         lhs = partial(var, x)
-        steps.append(Step("chain", lhs, raw, "chain rule: " + " + ".join(f"d{var}/d{s} d{s}/d{x}" for s in shown)))
+        steps.append(Step("chain", lhs, raw, _chain_rule(_product(_d(var, s), _d(s, x)) for s in shown)))
         val = S(raw) if S else raw
         if val is not raw:
-            steps.append(Step("simplify", lhs, val, "simplify"))
+            steps.append(Step("simplify", lhs, val, Rule("simplify")))
         jac[var] = val
     return jac, steps
 
@@ -409,13 +432,15 @@ def derive(f, wrt, *, simplify: bool = True, **kw) -> Derivation:
     return _derive_forward(f, ws[0], simplify)
 
 
-def _define_steps(prog):
-    return [Step("define", v, d, "intermediate variable") for v, d in prog.defs.items()]
+def _define_steps(prog, f):
+    """The function under its name, then one intermediate variable per operation."""
+    steps = [Step("define", prog.output, f, Rule("the function"))] if prog.output in prog.defs else []
+    return steps + [Step("define", v, d, Rule("intermediate variable")) for v, d in prog.defs.items()]
 
 
 def _derive_reverse(f, ws, many, simplify):
     prog = linearize(f, ws)
-    steps = _define_steps(prog)
+    steps = _define_steps(prog, f)
     if prog.output not in prog.defs:  # f is one of the variables, or does not depend on them
         res = [P.Const.make(1) if w is f else P.zeros(*w.shape) for w in ws]
         for w, r in zip(ws, res):
@@ -430,14 +455,14 @@ def _derive_reverse(f, ws, many, simplify):
         g = substitute(adj[w], full)
         if S:
             g = S(g)
-        steps.append(Step("result", partial(f, w, "gradient"), g, "substitute back"))
+        steps.append(Step("result", partial(prog.output, w, "gradient"), g, Rule("substitute back")))
         res.append(g)
     return Derivation(f, ws, res if many else res[0], steps, list(prog.defs.items()), "gradient")
 
 
 def _derive_forward(f, x, simplify):
     prog = linearize(f, [x])
-    steps = _define_steps(prog)
+    steps = _define_steps(prog, f)
     if prog.output not in prog.defs:
         if f is x:
             J = P.identity(P.numel(x.shape))
@@ -451,7 +476,7 @@ def _derive_forward(f, x, simplify):
     J = substitute(jac[prog.output], full)
     if simplify:
         J = Simplifier()(J)
-    steps.append(Step("result", partial(f, x), J, "substitute back"))
+    steps.append(Step("result", partial(prog.output, x), J, Rule("substitute back")))
     return Derivation(f, [x], J, steps, list(prog.defs.items()), "jacobian")
 
 

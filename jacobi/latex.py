@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .expr import Expr
+from .expr import Expr, Rule, latex_text
 from .printing import Printer
+from .shapes import JacobiError
 
 
 class LatexPrinter(Printer):
@@ -42,42 +43,154 @@ def latex(e) -> str:
     raise TypeError(f"no LaTeX form for {e!r}")
 
 
-def _rule_text(rule: str) -> str:
-    return rule.replace("_", r"\_").replace("^", r"\^{}").replace("&", r"\&").replace("%", r"\%").replace("#", r"\#")
+def rule_latex(rule) -> str:
+    """A step's rule in text-mode LaTeX (its formula, where it has one, in math)."""
+    return rule.latex if isinstance(rule, Rule) else latex_text(str(rule))
 
 
-def derivation_latex(d, env: str = "align*") -> str:
-    lines = []
-    n = len(d.steps)
-    for i, s in enumerate(d.steps):
+# Explicit Jacobians are written out for concrete sizes up to this many rows and columns.
+EXPLICIT_ROWS, EXPLICIT_COLS = 4, 6
+
+
+def explicit_latex(J: Expr, sizes: dict | None = None) -> str | None:
+    """A small Jacobian written out entry by entry (bmatrix), or None if its size is
+    not concrete or too large to be worth reading."""
+    from .explicit import Evaluator
+    from .indexform import element
+    from .primitives import Symbol
+    from .shapes import concrete
+
+    try:
+        r, c = concrete(J.shape, sizes or {})
+    except JacobiError:
+        return None
+    if r > EXPLICIT_ROWS or c > EXPLICIT_COLS or r * c < 2:
+        return None
+    ev = Evaluator(sizes, elementary=False)
+    try:
+        M = ev(J)
+    except JacobiError:
+        return None
+    names = {}
+    for s in J.symbols():
+        if not isinstance(s, Symbol) or s.kind == "scalar":
+            continue
+        E = ev(s)
+        for a in range(E.rows):
+            for b in range(E.cols):
+                idx = f"{a + 1}" if E.cols == 1 else (f"{a + 1}{b + 1}" if E.rows < 10 and E.cols < 10
+                                                     else f"{a + 1},{b + 1}")
+                names[E[a, b]] = element(s, idx)
+    rows = [" & ".join(sp.latex(M[a, b], symbol_names=names) for b in range(M.cols)) for a in range(M.rows)]
+    return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
+
+
+def index_form(step) -> str | None:
+    """The index form "lhs = rhs" of a result step, where it has one."""
+    from .chain import Partial
+    from .indexform import element, free_indices, index_latex
+    from .primitives import Symbol
+
+    given = getattr(step, "index", None)
+    if given:
+        return given
+    lhs, rhs = step.lhs, step.rhs
+    if isinstance(lhs, Partial) and lhs.params[0] == "gradient":
+        f, x = lhs.args
+        idx = free_indices(x.shape)
+        if not idx or not isinstance(x, Symbol):
+            return None
+        left = r"\frac{\partial " + latex(f) + r"}{\partial " + element(x, "".join(idx)) + "}"
+    elif isinstance(lhs, Symbol) and lhs.kind == "vector":
+        idx = free_indices(lhs.shape)
+        left = element(lhs, "".join(idx))
+    else:
+        return None
+    right = index_latex(rhs, idx)
+    return None if right is None else left + " = " + right
+
+
+def derivation_latex(d, env: str = "align*", explicit: bool | None = None, sizes: dict | None = None) -> str:
+    """The steps of a derivation as one align* block: a line per step, its rule on the
+    right, intermediate variables defined first, each result boxed and followed by its
+    index form.  explicit=None writes out Jacobians whose sizes are concrete and tiny."""
+    rows = []
+    tag = env.endswith("*") or env == "aligned"
+    for s in d.steps:
         rhs = latex(s.rhs)
-        if i == n - 1:
+        if s.kind == "result":
             rhs = r"\boxed{" + rhs + "}"
-        op = ":=" if s.kind in ("define", "name") else "="
+        if s.kind == "local" and explicit is not False:
+            ex = explicit_latex(s.rhs, sizes)
+            if ex is not None and ex != rhs:
+                rhs += " = " + ex
+        op = r"\coloneqq" if s.kind in ("define", "name") else "="
         row = latex(s.lhs) + " &" + op + " " + rhs
-        if s.rule:
-            row += r" && \text{" + _rule_text(s.rule) + "}"
-        lines.append(row)
-    return "\\begin{" + env + "}\n" + " \\\\\n".join(lines) + "\n\\end{" + env + "}"
+        if s.rule and tag and env != "aligned":
+            row += r" \tag*{\footnotesize " + rule_latex(s.rule) + "}"
+        elif s.rule:
+            row += r" && \text{\footnotesize " + rule_latex(s.rule) + "}"
+        rows.append(row)
+        if s.kind == "result":
+            ix = index_form(s)
+            if ix is not None:
+                left, right = ix.split(" = ", 1)
+                row = left + " &= " + right
+                row += r" \tag*{\footnotesize index form}" if tag and env != "aligned" else r" && \text{index form}"
+                rows.append(row)
+    return "\\begin{" + env + "}\n" + " \\\\\n".join(rows) + "\n\\end{" + env + "}"
+
+
+PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage{amsmath,amssymb}
+\setlength{\textwidth}{16.5cm}
+\setlength{\oddsidemargin}{0cm}
+\setlength{\evensidemargin}{0cm}
+\setlength{\textheight}{23cm}
+\setlength{\topmargin}{-1cm}
+\providecommand{\coloneqq}{\mathrel{\mathop:}=}
+\allowdisplaybreaks
+"""
 
 
 def document(sections, title: str = "Derivation") -> str:
+    """A standalone LaTeX document: sections are (heading, Derivation) pairs, or
+    (heading, str) for prose and ready-made LaTeX."""
     body = []
     for head, d in sections:
-        body.append("\\section*{" + head + "}\n" + derivation_latex(d))
+        part = d if isinstance(d, str) else derivation_latex(d)
+        body.append(("\\section*{" + head + "}\n" if head else "") + part)
     return (
-        "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\begin{document}\n"
-        + "\\title{" + title + "}\\date{}\\maketitle\n"
-        + "\n".join(body)
+        PREAMBLE + "\\begin{document}\n"
+        + "\\begin{center}{\\Large " + title + "}\\end{center}\n\n"
+        + "\n\n".join(body)
         + "\n\\end{document}\n"
     )
 
 
 def derivation_markdown(d) -> str:
+    """One $$ block per step, for GitHub and notebooks, with the rule in words beneath."""
     out = []
     for s in d.steps:
-        out.append("$$" + latex(s.lhs) + " = " + latex(s.rhs) + "$$")
+        rhs = latex(s.rhs)
+        if s.kind == "result":
+            rhs = r"\boxed{" + rhs + "}"
+        op = r":=" if s.kind in ("define", "name") else "="
+        block = "$$" + latex(s.lhs) + " " + op + " " + rhs + "$$"
+        if s.rule:
+            block += "\n\n" + _rule_markdown(s.rule)
+        out.append(block)
+        if s.kind == "result":
+            ix = index_form(s)
+            if ix is not None:
+                out.append("$$" + ix + "$$\n\nindex form")
     return "\n\n".join(out) + "\n"
+
+
+def _rule_markdown(rule) -> str:
+    if isinstance(rule, Rule):
+        return "; ".join(n + (f": ${f}$" if f else (": " + t if t else "")) for n, t, f in rule.parts)
+    return str(rule)
 
 
 def pdflatex() -> str | None:
@@ -95,8 +208,6 @@ def compile_pdf(tex_path, timeout: float = 120.0):
     import subprocess
     import tempfile
     from pathlib import Path
-
-    from .shapes import JacobiError
 
     exe = pdflatex()
     if exe is None:

@@ -17,8 +17,74 @@ from numbers import Number
 import sympy as sp
 
 from . import functions as F
-from .expr import ADD, ATOM, MATMUL, MUL, POSTFIX, POW, Expr, SameShape, describe
+from .expr import ADD, ATOM, MATMUL, MUL, POSTFIX, POW, Expr, Rule, SameShape, describe
 from .shapes import JacobiError, ShapeError, fmt_shape, is_scalar_shape, numel, size
+
+# The derivative rules: name, formula as text, formula in LaTeX.  Derivation steps cite them.
+R_ADD = Rule(
+    "sum rule", "d(u + v)/du = I",
+    r"\frac{\partial (u + v)}{\partial u} = I")
+R_SCALE_X = Rule(
+    "scalar expansion", "d(s x)/dx = s I",
+    r"\frac{\partial (s x)}{\partial x} = s I")
+R_SCALE_S = Rule(
+    "scalar expansion", "d(s x)/ds = x",
+    r"\frac{\partial (s x)}{\partial s} = x")
+R_BROADCAST = Rule(
+    "scalar expansion", "d(z 1)/dz = 1",
+    r"\frac{\partial (z \mathbf{1})}{\partial z} = \mathbf{1}")
+R_HADAMARD = Rule(
+    "Hadamard product", "d(w * x)/dw = diag(x)",
+    r"\frac{\partial (w \odot x)}{\partial w} = \operatorname{diag}(x)")
+R_DIV_U = Rule(
+    "element-wise quotient", "d(u / v)/du = diag(1 / v)",
+    r"\frac{\partial (u / v)}{\partial u} = \operatorname{diag}(1 / v)")
+R_DIV_V = Rule(
+    "element-wise quotient", "d(u / v)/dv = diag(-u / v^2)",
+    r"\frac{\partial (u / v)}{\partial v} = \operatorname{diag}(-u / v^{2})")
+R_POW_U = Rule(
+    "element-wise power", "d(u^k)/du = diag(k u^(k-1))",
+    r"\frac{\partial u^{k}}{\partial u} = \operatorname{diag}(k u^{k-1})")
+R_POW_K_SCALAR = Rule(
+    "element-wise power", "d(u^k)/dk = u^k log u",
+    r"\frac{\partial u^{k}}{\partial k} = u^{k} \log u")
+R_POW_K = Rule(
+    "element-wise power", "d(u^k)/dk = diag(u^k log u)",
+    r"\frac{\partial u^{k}}{\partial k} = \operatorname{diag}(u^{k} \log u)")
+R_MATMUL = Rule(
+    "matrix product", "d vec(L X R)/d vec(X) = R^T kron L",
+    r"\frac{\partial \operatorname{vec}(L X R)}{\partial \operatorname{vec}(X)} = R^{\top} \otimes L")
+R_MATVEC = Rule(
+    "matrix product", "d(A x)/dx = A",
+    r"\frac{\partial (A x)}{\partial x} = A")
+R_TRANSPOSE_VECTOR = Rule(
+    "transpose of a vector", "d x^T/dx = I",
+    r"\frac{\partial x^{\top}}{\partial x} = I")
+R_TRANSPOSE = Rule(
+    "transpose", "d vec(X^T)/d vec(X) = K",
+    r"\frac{\partial \operatorname{vec}(X^{\top})}{\partial \operatorname{vec}(X)} = K")
+R_SUM = Rule(
+    "sum", "d sum(x)/dx = 1^T",
+    r"\frac{\partial \operatorname{sum}(x)}{\partial x} = \mathbf{1}^{\top}")
+R_SOFTMAX = Rule(
+    "softmax", "ds/dz = diag(s) - s s^T",
+    r"\frac{\partial s}{\partial z} = \operatorname{diag}(s) - s s^{\top}")
+R_SOFTMAX_COLUMNS = Rule(
+    "softmax by columns", "ds_j/dz_j = diag(s_j) - s_j s_j^T",
+    r"\frac{\partial s_{j}}{\partial z_{j}} = \operatorname{diag}(s_{j}) - s_{j} s_{j}^{\top}")
+R_LOG_SOFTMAX = Rule(
+    "log-softmax", "d log(softmax(z))/dz = I - 1 s^T",
+    r"\frac{\partial \log \operatorname{softmax}(z)}{\partial z} = I - \mathbf{1} s^{\top}")
+R_VEC = Rule(
+    "vec is a reshape", "d vec(X)/d vec(X) = I",
+    r"\frac{\partial \operatorname{vec}(X)}{\partial \operatorname{vec}(X)} = I")
+R_UNVEC = Rule(
+    "unvec is a reshape", "d vec(unvec(v))/dv = I",
+    r"\frac{\partial \operatorname{vec}(\operatorname{unvec}(v))}{\partial v} = I")
+R_APPLY = Rule(
+    "element-wise function", "d f(x)/dx = diag(f'(x))",
+    r"\frac{\partial f(x)}{\partial x} = \operatorname{diag}(f'(x))")
+
 
 ONE = sp.Integer(1)
 SCALAR = (ONE, ONE)
@@ -237,7 +303,7 @@ class Add(_Elementwise):
     precedence = ADD
 
     def local_jacobian(self, i, out):
-        return identity(numel(self.shape)), "sum rule: d(u + v)/du = I"
+        return identity(numel(self.shape)), R_ADD
 
     def _text(self, p):
         return _join_terms(p, self.args)
@@ -303,8 +369,8 @@ class Scale(Expr):
     def local_jacobian(self, i, out):
         s, X = self.args
         if i == 1:
-            return scale(s, identity(numel(X.shape))), "scalar expansion: d(s x)/dx = s I"
-        return vec(X), "scalar expansion: d(s x)/ds = x"
+            return scale(s, identity(numel(X.shape))), R_SCALE_X
+        return vec(X), R_SCALE_S
 
     def _text(self, p):
         s, X = self.args
@@ -343,7 +409,7 @@ class Broadcast(Expr):
         return self.args[0].precedence
 
     def local_jacobian(self, i, out):
-        return ones(numel(self.shape), 1), "scalar expansion: d(z 1)/dz = 1"
+        return ones(numel(self.shape), 1), R_BROADCAST
 
     def _text(self, p):
         return p.paren(self.args[0], MUL) + " * " + Ones._new(self.params, ())._text(p)
@@ -368,7 +434,7 @@ class Hadamard(_Elementwise):
     def local_jacobian(self, i, out):
         others = [a for k, a in enumerate(self.args) if k != i]
         rest = others[0] if len(others) == 1 else Hadamard._new((), tuple(others))
-        return diag(rest), "Hadamard product: d(w * x)/dw = diag(x)"
+        return diag(rest), R_HADAMARD
 
     def _text(self, p):
         return " * ".join(p.operand(a, MUL + 1, MATMUL + 1) for a in self.args)
@@ -397,8 +463,8 @@ class Div(_Elementwise):
     def local_jacobian(self, i, out):
         u, v = self.args
         if i == 0:
-            return diag(div(1, v)), "element-wise quotient: d(u / v)/du = diag(1 / v)"
-        return diag(neg(div(u, power(v, 2)))), "element-wise quotient: d(u / v)/dv = diag(-u / v^2)"
+            return diag(div(1, v)), R_DIV_U
+        return diag(neg(div(u, power(v, 2)))), R_DIV_V
 
     def _text(self, p):
         return p.operand(self.args[0], MUL) + " / " + p.operand(self.args[1], MUL + 1)
@@ -427,11 +493,11 @@ class Power(_Elementwise):
         u, k = self.args
         if i == 0:
             d = mul(k, power(u, add(k, -1)))
-            return diag(d), "element-wise power: d(u^k)/du = diag(k u^(k-1))"
+            return diag(d), R_POW_U
         d = mul(out, apply(F.get("log"), u))
         if k.is_scalar and not u.is_scalar:
-            return vec(d), "element-wise power: d(u^k)/dk = u^k log u"
-        return diag(d), "element-wise power: d(u^k)/dk = diag(u^k log u)"
+            return vec(d), R_POW_K_SCALAR
+        return diag(d), R_POW_K
 
     def _text(self, p):
         return p.operand(self.args[0], POW + 1) + " ** " + p.operand(self.args[1], POW)
@@ -470,7 +536,7 @@ class Apply(_Elementwise):
         from .lift import from_sympy
 
         d = from_sympy(self.fn.derivative_sympy(), {F.t: self.args[0]}, self.shape)
-        return diag(d), "element-wise function: d f(x)/dx = diag(f'(x))"
+        return diag(d), R_APPLY
 
     def _text(self, p):
         return f"{self.fn.text or self.fn.name}({p.doprint(self.args[0])})"
@@ -509,10 +575,10 @@ class MatMul(Expr):
         X = self.args[i]
         L = matmul(*self.args[:i]) if i > 0 else None
         R = matmul(*self.args[i + 1:]) if i + 1 < len(self.args) else None
-        rule = "matrix product: d(L X R)/dX = R^T kron L"
+        rule = R_MATMUL
         if R is None:
             if X.shape[1] == 1:
-                return L, "matrix product: d(A x)/dx = A"
+                return L, R_MATVEC
             return kron(identity(X.shape[1]), L), rule
         Lm = L if L is not None else identity(X.shape[0])
         return kron(transpose(R), Lm), rule
@@ -564,8 +630,8 @@ class Transpose(Expr):
     def local_jacobian(self, i, out):
         r, c = self.args[0].shape
         if r == 1 or c == 1:
-            return identity(r * c), "transpose of a vector: d x^T/dx = I"
-        return commutation(r, c), "transpose: d vec(X^T)/d vec(X) = K"
+            return identity(r * c), R_TRANSPOSE_VECTOR
+        return commutation(r, c), R_TRANSPOSE
 
     def _text(self, p):
         return p.paren(self.args[0], POSTFIX) + ".T"
@@ -611,7 +677,7 @@ class Sum(_Call):
         return SCALAR
 
     def local_jacobian(self, i, out):
-        return ones(1, numel(self.args[0].shape)), "sum: d sum(x)/dx = 1^T"
+        return ones(1, numel(self.args[0].shape)), R_SUM
 
     def _numpy(self, p):
         return f"{p.np}.sum({p.ref(self.args[0], 0)})"
@@ -642,8 +708,8 @@ class Softmax(_AlongAxis):
         if self.axis != 0:
             raise JacobiError("the row-wise softmax exists only in generated code; differentiate the column form")
         if self.shape[1] == 1:
-            return add(diag(out), neg(matmul(out, transpose(out)))), "softmax: ds/dz = diag(s) - s s^T"
-        return SoftmaxJacobian._new((), (out,)), "softmax by columns: ds_j/dz_j = diag(s_j) - s_j s_j^T"
+            return add(diag(out), neg(matmul(out, transpose(out)))), R_SOFTMAX
+        return SoftmaxJacobian._new((), (out,)), R_SOFTMAX_COLUMNS
 
     def _numpy(self, p):
         return p.call("softmax", self.axis, p.ref(self.args[0], 0))
@@ -675,7 +741,7 @@ class LogSoftmax(_AlongAxis):
             raise JacobiError("log_softmax is differentiated through its vector form only")
         z = self.args[0]
         n = z.shape[0]
-        return add(identity(n), neg(matmul(ones(n, 1), transpose(softmax(z))))), "log-softmax: I - 1 s^T"
+        return add(identity(n), neg(matmul(ones(n, 1), transpose(softmax(z))))), R_LOG_SOFTMAX
 
     def _numpy(self, p):
         return p.call("log_softmax", self.axis, p.ref(self.args[0], 0))
@@ -760,7 +826,7 @@ class Vec(_Call):
         return (numel(args[0].shape), ONE)
 
     def local_jacobian(self, i, out):
-        return identity(numel(self.shape)), "vec is a reshape: d vec(X)/d vec(X) = I"
+        return identity(numel(self.shape)), R_VEC
 
     def _numpy(self, p):
         return f"{p.ref(self.args[0], POSTFIX)}.reshape(-1, 1, order='F')"
@@ -788,7 +854,7 @@ class Unvec(_Call):
         return (params[0], params[1])
 
     def local_jacobian(self, i, out):
-        return identity(numel(self.shape)), "unvec is a reshape: d vec(unvec(v))/dv = I"
+        return identity(numel(self.shape)), R_UNVEC
 
     def _numpy(self, p):
         return f"{p.ref(self.args[0], ATOM)}.reshape({p.shape(self.shape)}, order='F')"
