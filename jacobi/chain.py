@@ -54,6 +54,7 @@ class Step:
     lhs: Expr
     rhs: Expr
     rule: str = ""
+    index: str | None = None  # LaTeX "lhs = rhs" by components, where the step states it
 
     def __str__(self):
         return f"{self.lhs} = {self.rhs}" + (f"    [{self.rule}]" if self.rule else "")
@@ -118,7 +119,7 @@ def _fresh(base: str, taken: set) -> str:
     return f"{base}{k}"
 
 
-def linearize(f: Expr, wrt: list, prefix: str = "u") -> Program:
+def linearize(f: Expr, wrt: list, prefix: str = "u", name: str = "f", latex: str | None = None) -> Program:
     """Introduce an intermediate variable for every operation that depends on wrt."""
     taken = {s.name for s in f.symbols()}
     base = _fresh(prefix, taken) if any(n.startswith(prefix) for n in taken) else prefix
@@ -132,7 +133,7 @@ def linearize(f: Expr, wrt: list, prefix: str = "u") -> Program:
             continue
         d = node.rebuild(tuple(sub.get(a, a) for a in node.args))
         if node is f:
-            v = P._symbol(_fresh("f", taken), node.shape[0], node.shape[1], _kind(node.shape))
+            v = P._symbol(_fresh(name, taken), node.shape[0], node.shape[1], _kind(node.shape), latex)
         else:
             k += 1
             v = P._symbol(f"{base}{k}", node.shape[0], node.shape[1], _kind(node.shape), latex=f"{base}_{{{k}}}")
@@ -252,6 +253,33 @@ def pullback_def(d: Expr, v: Expr, G: Expr, out: Expr) -> Expr:
     return adj.get(v, P.zeros(*v.shape))
 
 
+def _is_one(e) -> bool:
+    return isinstance(e, P.Const) and e.value == 1
+
+
+def _unit_free(e: Expr) -> Expr:
+    """e without factors of the seed 1 (dC/dC = 1), so a chain product reads as the textbook's."""
+    memo: dict = {}
+
+    def go(n):
+        r = memo.get(n)
+        if r is None:
+            args = tuple(go(a) for a in n.args)
+            r = n.rebuild(args) if n.args else n
+            if isinstance(n, P.Scale) and _is_one(args[0]):
+                r = args[1]
+            elif isinstance(n, P.Hadamard):
+                keep = [a for a in args if not _is_one(a)] or [args[0]]
+                if len(keep) == 1 and keep[0].shape == n.shape:
+                    r = keep[0]
+                elif 1 < len(keep) < len(args):
+                    r = P.hadamard(*keep)
+            memo[n] = r
+        return r
+
+    return go(e)
+
+
 def _rules_in(d: Expr, v: Expr) -> Rule:
     rules = []
     for n in d.walk():
@@ -334,7 +362,7 @@ def reverse(prog: Program, wrt: list, *, simplify=True, adjoint_names: dict | No
                 J = local_jacobian(prog.defs[c], v, out=c)
                 steps.append(Step("local", partial(c, v), S(J) if S else J, _rules_in(prog.defs[c], v)))
             terms.append(pullback_def(prog.defs[c], v, ref[c], c))
-        raw = P.add(*terms) if len(terms) > 1 else terms[0]
+        raw = _unit_free(P.add(*terms) if len(terms) > 1 else terms[0])
         if users == [C]:
             rule = _rules_in(prog.defs[C], v)
         else:
@@ -346,7 +374,7 @@ def reverse(prog: Program, wrt: list, *, simplify=True, adjoint_names: dict | No
             val = S(raw)
             S.trace = None
             if val is not raw:
-                steps.append(Step("simplify", lhs, val, Rule("simplify", ", ".join(_RULE_TEXT.get(t, t) for t in trace))))
+                steps.append(Step("simplify", lhs, val, Rule.join(_RULE_TEXT.get(t, Rule(t)) for t in trace)))
         else:
             val = raw
         adj[v] = val
@@ -391,27 +419,31 @@ def forward(prog: Program, x: Expr, *, simplify=True, steps: list | None = None)
 
 
 _RULE_TEXT = {
-    "matmul_rules": "diag(u) v = u * v, 1^T diag(v) = v^T, identities vanish",
-    "add_canonical": "collect terms",
-    "hadamard_rules": "Hadamard product algebra",
-    "transpose_rules": "transposes move to the leaves",
-    "scale_rules": "scalar factors",
-    "sum_rules": "sum rules",
-    "diag_rules": "diag rules",
-    "kron_rules": "Kronecker product with a scalar",
-    "broadcast_rules": "scalar expansion",
-    "div_rules": "quotients",
-    "power_rules": "powers",
-    "apply_rules": "element-wise functions",
+    "matmul_rules": Rule("products", "diag(u) v = u * v, 1^T diag(v) = v^T, I A = A",
+                         r"\operatorname{diag}(u)\, v = u \odot v,\ \mathbf{1}^{\top} \operatorname{diag}(v) = v^{\top},"
+                         r"\ I A = A"),
+    "add_canonical": Rule("collect terms"),
+    "hadamard_rules": Rule("Hadamard product algebra"),
+    "transpose_rules": Rule("transposes move to the leaves", "(A B)^T = B^T A^T",
+                            r"(A B)^{\top} = B^{\top} A^{\top}"),
+    "scale_rules": Rule("scalar factors"),
+    "sum_rules": Rule("sum rules"),
+    "diag_rules": Rule("diag rules"),
+    "kron_rules": Rule("Kronecker product with a scalar"),
+    "broadcast_rules": Rule("scalar expansion"),
+    "div_rules": Rule("quotients"),
+    "power_rules": Rule("powers"),
+    "apply_rules": Rule("element-wise functions"),
 }
 
 
-def derive(f, wrt, *, simplify: bool = True, **kw) -> Derivation:
+def derive(f, wrt, *, simplify: bool = True, name: str = "f", latex: str | None = None, **kw) -> Derivation:
     """Differentiate f with respect to a symbol (or a list of symbols) and keep the steps.
 
     For a scalar f the result is the gradient (the shape of each variable);
     for a vector f it is the Jacobian in numerator layout.  SymPy scalar
-    expressions are accepted as in the lecture examples.
+    expressions are accepted as in the lecture examples.  name (and latex)
+    is what the steps call the function: f, or C for a cost.
 
     >>> d = jc.derive(jc.sum(jc.sigmoid(W @ x + b)), W)
     >>> d.result        # sigmoid'(W @ x + b) @ x.T
@@ -425,11 +457,12 @@ def derive(f, wrt, *, simplify: bool = True, **kw) -> Derivation:
     if not isinstance(f, Expr):
         raise JacobiError(f"cannot differentiate {f!r}: build it from jc.scalar/jc.vector/jc.matrix symbols")
     ws, many = _check_wrt(wrt)
+    out = (name, latex)
     if f.is_scalar:
-        return _derive_reverse(f, ws, many, simplify)
+        return _derive_reverse(f, ws, many, simplify, out)
     if many:
-        return _derive_many_forward(f, ws, simplify)
-    return _derive_forward(f, ws[0], simplify)
+        return _derive_many_forward(f, ws, simplify, out)
+    return _derive_forward(f, ws[0], simplify, out)
 
 
 def _define_steps(prog, f):
@@ -438,8 +471,8 @@ def _define_steps(prog, f):
     return steps + [Step("define", v, d, Rule("intermediate variable")) for v, d in prog.defs.items()]
 
 
-def _derive_reverse(f, ws, many, simplify):
-    prog = linearize(f, ws)
+def _derive_reverse(f, ws, many, simplify, out=("f", None)):
+    prog = linearize(f, ws, name=out[0], latex=out[1])
     steps = _define_steps(prog, f)
     if prog.output not in prog.defs:  # f is one of the variables, or does not depend on them
         res = [P.Const.make(1) if w is f else P.zeros(*w.shape) for w in ws]
@@ -460,8 +493,8 @@ def _derive_reverse(f, ws, many, simplify):
     return Derivation(f, ws, res if many else res[0], steps, list(prog.defs.items()), "gradient")
 
 
-def _derive_forward(f, x, simplify):
-    prog = linearize(f, [x])
+def _derive_forward(f, x, simplify, out=("f", None)):
+    prog = linearize(f, [x], name=out[0], latex=out[1])
     steps = _define_steps(prog, f)
     if prog.output not in prog.defs:
         if f is x:
@@ -480,8 +513,8 @@ def _derive_forward(f, x, simplify):
     return Derivation(f, [x], J, steps, list(prog.defs.items()), "jacobian")
 
 
-def _derive_many_forward(f, ws, simplify):
-    parts = [_derive_forward(f, w, simplify) for w in ws]
+def _derive_many_forward(f, ws, simplify, out=("f", None)):
+    parts = [_derive_forward(f, w, simplify, out) for w in ws]
     steps = [s for d in parts for s in d.steps]
     return Derivation(f, ws, [d.result for d in parts], steps, parts[0].definitions, "jacobian")
 

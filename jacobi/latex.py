@@ -38,6 +38,8 @@ def latex(e) -> str:
         return LatexPrinter().doprint(e)
     if hasattr(e, "latex") and isinstance(e.latex, str):
         return e.latex
+    if isinstance(e, sp.MatrixBase):
+        return sp.latex(e, mat_str="bmatrix", mat_delim="")
     if isinstance(e, sp.Basic):
         return sp.latex(e)
     raise TypeError(f"no LaTeX form for {e!r}")
@@ -60,6 +62,8 @@ def explicit_latex(J: Expr, sizes: dict | None = None) -> str | None:
     from .primitives import Symbol
     from .shapes import concrete
 
+    if not isinstance(J, Expr):
+        return None
     try:
         r, c = concrete(J.shape, sizes or {})
     except JacobiError:
@@ -149,6 +153,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \setlength{\textheight}{23cm}
 \setlength{\topmargin}{-1cm}
 \providecommand{\coloneqq}{\mathrel{\mathop:}=}
+\setlength{\jot}{7pt}
 \allowdisplaybreaks
 """
 

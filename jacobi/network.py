@@ -20,7 +20,7 @@ import sympy as sp
 from . import functions as F
 from . import primitives as P
 from .chain import Derivation, Program, Step, local_jacobian, partial, reverse
-from .expr import Expr
+from .expr import Expr, Rule
 from .lift import from_sympy
 from .shapes import JacobiError, size
 from .simplify import Simplifier
@@ -246,7 +246,7 @@ class Backprop:
             steps.append(Step("chain", partial(P.scalar("C"), P.scalar("C_sum", latex=r"\sum_{x} C_{x}")),
                               m, "C is the mean of the per-example costs: C = (1/m) sum_x C_x"))
         for eq in self.equations:
-            steps.append(Step("result", eq.lhs, eq.rhs, eq.name))
+            steps.append(Step("result", eq.lhs, eq.rhs, Rule(eq.name, _BP_WORDS[eq.name]), index=eq.index_latex))
         self.derivation = Derivation(prog.defs[prog.output], wrt, [g for l in range(1, L + 1)
                                                                     for g in self._grads[l]],
                                      steps, list(prog.defs.items()) + named, "gradient")
@@ -305,9 +305,9 @@ class Backprop:
         eqs = []
         D = net.delta_symbol
         C = P.scalar("C")
-        eqs.append(Equation("BP1", D(L, batch), self.delta(L), L))
+        eqs.append(Equation("BP1", D(L, batch), self.delta(L), L, *_delta_index(D(L, batch), self.delta(L), batch)))
         for l in range(L - 1, 0, -1):
-            eqs.append(Equation("BP2", D(l, batch), self.delta(l), l))
+            eqs.append(Equation("BP2", D(l, batch), self.delta(l), l, *_delta_index(D(l, batch), self.delta(l), batch)))
         for l in range(1, L + 1):
             eqs.append(Equation("BP3", partial(C, net.b(l), "gradient"), self.grad_b(l), l, *_bp3_index(l, batch)))
         for l in range(1, L + 1):
@@ -341,6 +341,24 @@ class Backprop:
 
     def __str__(self):
         return "\n".join(str(e) for e in self.equations)
+
+
+_BP_WORDS = {
+    "BP1": "the error of the output layer",
+    "BP2": "the error of a layer from the next one's",
+    "BP3": "the gradient of the biases",
+    "BP4": "the gradient of the weights",
+}
+
+
+def _delta_index(delta, rhs, batch):
+    """delta^l_j = ... by components (one example); the batch form has none."""
+    if batch:
+        return None, None
+    from .indexform import element, index_latex
+
+    right = index_latex(rhs, ("j",))
+    return (None, None) if right is None else (None, element(delta, "j") + " = " + right)
 
 
 def _bp3_index(l, batch):

@@ -300,16 +300,22 @@ class _Elementwise(SameShape):
 
 class Add(_Elementwise):
     __slots__ = ()
-    precedence = ADD
+
+    @property
+    def precedence(self):
+        """a^T - y^T prints as (a - y)^T, which binds like a transpose."""
+        return POSTFIX if _transposed_terms(self.args) else ADD
 
     def local_jacobian(self, i, out):
         return identity(numel(self.shape)), R_ADD
 
     def _text(self, p):
-        return _join_terms(p, self.args)
+        inner = _transposed_terms(self.args)
+        return f"({_join_terms(p, inner)}).T" if inner else _join_terms(p, self.args)
 
     def _latex(self, p):
-        return _join_terms(p, self.args)
+        inner = _transposed_terms(self.args)
+        return r"\left(" + _join_terms(p, inner) + r"\right)^{\top}" if inner else _join_terms(p, self.args)
 
     def _numpy(self, p):
         out = []
@@ -340,6 +346,18 @@ def _negated(term):
         n = _negated(term.args[0])
         return None if n is None else broadcast(n, term.shape)
     return None
+
+
+def _transposed_terms(terms):
+    """For a sum of transposed columns, the columns (with their signs); else None."""
+    inner = []
+    for t in terms:
+        n = _negated(t)
+        u = t if n is None else n
+        if not isinstance(u, Transpose) or u.args[0].shape[1] != 1:
+            return None
+        inner.append(u.args[0] if n is None else Scale._new((), (Const.make(-1), u.args[0])))
+    return inner
 
 
 def _join_terms(p, terms):

@@ -83,14 +83,18 @@ def derive(f, wrt, via: dict | None = None):
     if not via:
         if not vec:
             g = gradient(fs[0], ws)
+            fname = sp.Symbol("f")
+            steps.append(Step("define", Label("f", "f"), fs[0], "the function"))
             for w, gi in zip(ws, g):
-                steps.append(Step("local", _d(fs[0], w), gi, "partial derivative"))
+                steps.append(Step("local", _d(fname, w), gi, "partial derivative"))
             steps.append(Step("result", Label(f"grad {fs[0]}", r"\nabla f"), g, "gradient: the vector of partials"))
             return Derivation(fs[0], ws, g, steps, [], "gradient")
         J = jacobian(fs, ws)
         for i, fi in enumerate(fs):
+            steps.append(Step("define", Label(f"f{i + 1}", f"f_{{{i + 1}}}"), fi, "output function"))
+        for i, fi in enumerate(fs):
             steps.append(Step("local", Label(f"row {i + 1}", rf"\nabla f_{{{i + 1}}}^{{\top}}"), J[i, :],
-                              f"gradient of f_{i + 1} = {fi}, laid out as a row"))
+                              f"gradient of f_{i + 1}, laid out as a row"))
         steps.append(Step("result", Label("J", "J"), J, "one row per function, one column per variable"))
         return Derivation(fsym, ws, J, steps, [], "jacobian")
     # The Jacobian chain rule with intermediate variables.
@@ -118,7 +122,6 @@ def derive(f, wrt, via: dict | None = None):
     steps.append(Step("substitute", Label("df/dx", r"\frac{\partial \mathbf{f}}{\partial \mathbf{x}}"), back,
                       "substitute back the intermediate variables"))
     res = back.applyfunc(sp.simplify)
-    if res != back:
-        steps.append(Step("simplify", Label("df/dx", r"\frac{\partial \mathbf{f}}{\partial \mathbf{x}}"), res,
-                          "simplify"))
+    steps.append(Step("result", Label("df/dx", r"\frac{\partial \mathbf{f}}{\partial \mathbf{x}}"), res,
+                      "simplify" if res != back else "the Jacobian"))
     return Derivation(fsym, ws, res, steps, defs, "jacobian")

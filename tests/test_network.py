@@ -256,7 +256,7 @@ def test_steps_record_the_chain_rule():
     bp = jc.Network([2, 3, 2]).backprop()
     kinds = [s.kind for s in bp.steps]
     assert kinds.count("define") == 5 and "chain" in kinds and "local" in kinds and "name" in kinds
-    assert [s.rule for s in bp.steps if s.kind == "result"][:2] == ["BP1", "BP2"]
+    assert [s.rule.split(":")[0] for s in bp.steps if s.kind == "result"][:2] == ["BP1", "BP2"]
 
 
 def test_softmax_jacobian_is_not_diagonal_in_the_brute_force():
