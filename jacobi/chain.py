@@ -420,8 +420,8 @@ def forward(prog: Program, x: Expr, *, simplify=True, steps: list | None = None)
 
 _RULE_TEXT = {
     "matmul_rules": Rule("products", "diag(u) v = u * v, 1^T diag(v) = v^T, I A = A",
-                         r"\operatorname{diag}(u)\, v = u \odot v,\ \mathbf{1}^{\top} \operatorname{diag}(v) = v^{\top},"
-                         r"\ I A = A"),
+                         r"\operatorname{diag}(u)\, v = u \odot v,\ "
+                         r"\mathbf{1}^{\top} \operatorname{diag}(v) = v^{\top},\ I A = A"),
     "add_canonical": Rule("collect terms"),
     "hadamard_rules": Rule("Hadamard product algebra"),
     "transpose_rules": Rule("transposes move to the leaves", "(A B)^T = B^T A^T",

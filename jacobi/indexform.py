@@ -113,9 +113,8 @@ class IndexPrinter:
         return r"\frac{" + self.entry(u, i, j)[0] + "}{" + self.entry(v, i, j)[0] + "}", ATOM
 
     def _Power(self, e, i, j):
-        base = self.wrap(self.entry(e.args[0], i, j), ATOM)
-        if "_" in base or "^" in base:
-            base = r"\left(" + base + r"\right)"
+        b = self.entry(e.args[0], i, j)
+        base = b[0] if b[1] == ATOM and "^" not in b[0] else r"\left(" + b[0] + r"\right)"
         return base + "^{" + self.entry(e.args[1], None, None)[0] + "}", ATOM
 
     def _Apply(self, e, i, j):
@@ -146,7 +145,7 @@ class IndexPrinter:
     def _Sum(self, e, i, j):
         x = e.args[0]
         ks = [self.fresh() if x.shape[0] != 1 else None, self.fresh() if x.shape[1] != 1 else None]
-        body = self.wrap(self.entry(x, ks[0], ks[1]), MUL + 1)
+        body = self.wrap(self.entry(x, ks[0], ks[1]), MUL)
         return r"\sum_{" + ",".join(k for k in ks if k) + "} " + body, ADD
 
 

@@ -365,10 +365,10 @@ def _join_terms(p, terms):
     for i, t in enumerate(terms):
         n = _negated(t)
         if n is not None:
-            s = p.operand(n, ADD + 1)
+            s = p.operand(n, ADD + 1, among=terms)
             out.append(("- " if i else "-") + s)
         else:
-            s = p.operand(t, ADD)
+            s = p.operand(t, ADD, among=terms)
             out.append(("+ " if i else "") + s)
     return " ".join(out)
 
@@ -455,12 +455,12 @@ class Hadamard(_Elementwise):
         return diag(rest), R_HADAMARD
 
     def _text(self, p):
-        return " * ".join(p.operand(a, MUL + 1, MATMUL + 1) for a in self.args)
+        return " * ".join(p.operand(a, MUL + 1, MATMUL + 1, self.args) for a in self.args)
 
     def _latex(self, p):
         if self.is_scalar:
-            return " ".join(p.operand(a, MUL + 1, MATMUL + 1) for a in self.args)
-        return r" \odot ".join(p.operand(a, MUL + 1, MATMUL + 1) for a in self.args)
+            return " ".join(p.operand(a, MUL + 1, MATMUL + 1, self.args) for a in self.args)
+        return r" \odot ".join(p.operand(a, MUL + 1, MATMUL + 1, self.args) for a in self.args)
 
     def _numpy(self, p):
         return " * ".join(p.ref(a, MUL + 1) for a in self.args)
@@ -485,13 +485,15 @@ class Div(_Elementwise):
         return diag(neg(div(u, power(v, 2)))), R_DIV_V
 
     def _text(self, p):
-        return p.operand(self.args[0], MUL) + " / " + p.operand(self.args[1], MUL + 1)
+        u, v = self.args
+        return p.operand(u, MUL, among=self.args) + " / " + p.operand(v, MUL + 1, among=self.args)
 
     def _latex(self, p):
         u, v = self.args
         if self.is_scalar or isinstance(v, Broadcast):
-            return r"\frac{" + p.operand(u, 0) + "}{" + p.operand(v, 0) + "}"
-        return p.operand(u, MUL + 1, MATMUL + 1) + r" \oslash " + p.operand(v, MUL + 1, MATMUL + 1)
+            return r"\frac{" + p.operand(u, 0, among=self.args) + "}{" + p.operand(v, 0, among=self.args) + r"}"
+        return (p.operand(u, MUL + 1, MATMUL + 1, self.args) + r" \oslash "
+                + p.operand(v, MUL + 1, MATMUL + 1, self.args))
 
     def _numpy(self, p):
         return p.ref(self.args[0], MUL) + " / " + p.ref(self.args[1], MUL + 1)
@@ -518,7 +520,7 @@ class Power(_Elementwise):
         return diag(d), R_POW_K
 
     def _text(self, p):
-        return p.operand(self.args[0], POW + 1) + " ** " + p.operand(self.args[1], POW)
+        return p.operand(self.args[0], POW + 1, among=self.args) + " ** " + p.operand(self.args[1], POW)
 
     def _latex(self, p):
         return p.base(self.args[0]) + "^{" + p.operand(self.args[1], 0) + "}"

@@ -19,13 +19,15 @@ class Printer:
         s = self.doprint(e)
         return self.wrap(s) if e.precedence < prec else s
 
-    def operand(self, e: Expr, prec: int, matmul_prec: int | None = None) -> str:
-        """An operand of an element-wise operator: a scalar expansion prints as its scalar."""
+    def operand(self, e: Expr, prec: int, matmul_prec: int | None = None, among: tuple = ()) -> str:
+        """An operand of an element-wise operator: a scalar expansion prints as its scalar,
+        and the ones vector as 1, unless no operand among its siblings shows the shape."""
         from .primitives import Broadcast, MatMul, Ones
 
+        implied = any(not isinstance(a, (Broadcast, Ones)) and not a.is_scalar for a in among) or not among
         if isinstance(e, Broadcast):
             e = e.args[0]
-        if isinstance(e, Ones):
+        if isinstance(e, Ones) and implied:
             return self.one()
         if matmul_prec is not None and isinstance(e, MatMul) and not e.is_scalar:
             return self.wrap(self.doprint(e))

@@ -92,7 +92,7 @@ def derive(f, wrt, via: dict | None = None):
         J = jacobian(fs, ws)
         for i, fi in enumerate(fs):
             steps.append(Step("define", Label(f"f{i + 1}", f"f_{{{i + 1}}}"), fi, "output function"))
-        for i, fi in enumerate(fs):
+        for i in range(len(fs)):
             steps.append(Step("local", Label(f"row {i + 1}", rf"\nabla f_{{{i + 1}}}^{{\top}}"), J[i, :],
                               f"gradient of f_{i + 1}, laid out as a row"))
         steps.append(Step("result", Label("J", "J"), J, "one row per function, one column per variable"))
