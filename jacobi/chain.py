@@ -467,7 +467,8 @@ def derive(f, wrt, *, simplify: bool = True, name: str = "f", latex: str | None 
 
 def _define_steps(prog, f):
     """The function under its name, then one intermediate variable per operation."""
-    steps = [Step("define", prog.output, f, Rule("the function"))] if prog.output in prog.defs else []
+    shown = prog.output in prog.defs and prog.defs[prog.output] is not f  # one operation: its define says it
+    steps = [Step("define", prog.output, f, Rule("the function"))] if shown else []
     return steps + [Step("define", v, d, Rule("intermediate variable")) for v, d in prog.defs.items()]
 
 

@@ -22,11 +22,11 @@ from .shapes import JacobiError
 from .simplify import Simplifier
 
 
-def display(*rows) -> str:
-    """Displayed equations, one "lhs = rhs" row each (rows are (lhs, rhs) of expressions or LaTeX)."""
+def display(*rows, op: str = "=") -> str:
+    """Displayed equations, one "lhs op rhs" row each (rows are (lhs, rhs) of expressions or LaTeX)."""
     out = []
     for lhs, rhs in rows:
-        out.append(_tex(lhs) + " &= " + _tex(rhs))
+        out.append(_tex(lhs) + " &" + op + " " + _tex(rhs))
     return "\\begin{align*}\n" + " \\\\\n".join(out) + "\n\\end{align*}"
 
 
@@ -196,11 +196,12 @@ def gradient_descent():
         ("Gradient descent", "To decrease a cost $C(w)$, step against its gradient with a learning rate "
          "$\\eta$: $w \\leftarrow w - \\eta \\, \\partial C / \\partial w$. Over the whole training set the cost "
          "is the mean of the per-example costs, $C = \\frac{1}{N} \\sum_{x} C_{x}$, and so is its gradient."),
-        ("", display((w, P.sub(w, P.mul(P.Const.make(eta), partial(P.scalar("C"), w, "gradient")))))),
+        ("", display((w, P.sub(w, P.mul(P.Const.make(eta), partial(P.scalar("C"), w, "gradient")))),
+                     op=r"\leftarrow")),
         ("Stochastic gradient descent", "SGD estimates the gradient from a mini-batch of $m$ examples, the columns "
          "of $X$, and averages the per-example gradients. For a network the derived mini-batch gradients give the "
          "updates (with $\\Delta^{l}$ the errors of the batch, one column per example):"),
-        ("", display(*rows)),
+        ("", display(*rows, op=r"\leftarrow")),
         ("The gradients used", "They come from the mini-batch backpropagation equations:"),
         ("", equations(bp)),
     ]
