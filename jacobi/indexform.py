@@ -49,6 +49,7 @@ class IndexPrinter:
 
     def __init__(self, taken=()):
         self.taken = set(taken)
+        self.memo: dict = {}  # a repeated subexpression reads the same, dummy indices included
 
     def fresh(self) -> str:
         for c in LETTERS:
@@ -60,10 +61,13 @@ class IndexPrinter:
     def entry(self, e: Expr, i, j) -> tuple[str, int]:
         i = i if e.shape[0] != 1 else None
         j = j if e.shape[1] != 1 else None
-        meth = getattr(self, "_" + type(e).__name__, None)
-        if meth is None:
-            raise Unsupported(type(e).__name__)
-        return meth(e, i, j)
+        r = self.memo.get((e, i, j))
+        if r is None:
+            meth = getattr(self, "_" + type(e).__name__, None)
+            if meth is None:
+                raise Unsupported(type(e).__name__)
+            r = self.memo[(e, i, j)] = meth(e, i, j)
+        return r
 
     def wrap(self, s: tuple, prec: int) -> str:
         return r"\left(" + s[0] + r"\right)" if s[1] < prec else s[0]
