@@ -154,6 +154,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \setlength{\topmargin}{-1cm}
 \providecommand{\coloneqq}{\mathrel{\mathop:}=}
 \setlength{\jot}{7pt}
+\ifdefined\pdftrailerid\pdftrailerid{}\fi
 \allowdisplaybreaks
 """
 
