@@ -3,6 +3,8 @@
 Depends on numpy alone."""
 import numpy as np
 
+SIZES = [2, 3, 2]  # n_0, ..., n_L
+
 
 def _sigmoid(x):
     # sigma(x) = (1 + tanh(x/2)) / 2: no exp, so no overflow for any x
