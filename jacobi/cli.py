@@ -140,7 +140,8 @@ def _shape_text(s) -> str:
 
 
 def _header(res, name: str) -> list[str]:
-    return [f"{name} = {res.expr}", ", ".join(f"{n}: {_shape_text(s)}" for n, s in res.symbols.items())]
+    shapes = ", ".join(f"{n}: {_shape_text(s)}" for n, s in res.symbols.items())
+    return [f"{name} = {res.expr}"] + ([shapes] if shapes else [])
 
 
 def _differentiable(f, ws):
@@ -298,6 +299,8 @@ def cmd_check(args) -> int:
         raise JacobiError(f"check compares gradients, so the expression must be a scalar; it is "
                           f"{f.shape[0]}x{f.shape[1]}")
     ws = _wrt(res, args.wrt, default_all=True)
+    if not ws:
+        raise JacobiError("the expression has no variables to check")
     _differentiable(f, ws)
     given = {k: _positive(v, f"--size {k}") for k, v in _assignments(args.size, "--size").items()}
     known = res.size_names
@@ -313,11 +316,11 @@ def cmd_check(args) -> int:
                 n += 1
             sizes[k] = n
             n += 1
-    print("\n".join(_header(res, res.name or "f")))
-    if sizes:
-        print("sizes: " + ", ".join(f"{k}={v}" for k, v in sizes.items()))
     result = check_gradient(f, ws, sizes=sizes, seed=args.seed, tol=args.tol)
-    print(result)
+    out = _header(res, res.name or "f")
+    if sizes:
+        out.append("sizes: " + ", ".join(f"{k}={v}" for k, v in sizes.items()))
+    print("\n".join(out + [str(result)]))
     return 0 if result.ok else EXIT_FAILED
 
 
@@ -364,9 +367,8 @@ def _check_module(args) -> int:
     X = rng.normal(size=(m, ns[0]))
     Y = rng.uniform(0.1, 1.0, size=(m, ns[-1]))
     Y /= Y.sum(axis=1, keepdims=True)  # rows that sum to one suit every cost (cross-entropy needs them)
-    print(f"module {args.module}: network [{', '.join(map(str, ns))}], {m} random examples")
     result = check_gradient(fn, params=params, X=X, Y=Y, tol=args.tol)
-    print(result)
+    print(f"module {args.module}: network [{', '.join(map(str, ns))}], {m} random examples\n{result}")
     return 0 if result.ok else EXIT_FAILED
 
 

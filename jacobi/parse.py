@@ -343,6 +343,9 @@ class _Parser:
         tok = self.peek()
         if tok.kind == "number":
             self.take()
+            mantissa, _, exponent = tok.text.lower().partition("e")
+            if exponent and abs(int(exponent)) > 400:  # Fraction would compute 10**exponent
+                self.fail(tok.pos, f"the exponent of {tok.text} is out of range (at most 400)")
             try:
                 v = Fraction(tok.text)
             except (ValueError, ZeroDivisionError, OverflowError):  # pragma: no cover - the regex admits none
