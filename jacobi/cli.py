@@ -176,7 +176,7 @@ def cmd_diff(args) -> int:
     d = derive(f, ws if len(ws) > 1 else ws[0])
     results = d.result if len(ws) > 1 else [d.result]
     lhs = [_partial(name, f, w) for w in ws]
-    fmt = args.format
+    fmt, tex_name = args.format, latex(P.scalar(name))
     if fmt == "text":
         out = _header(res, name)
         if args.steps:
@@ -186,13 +186,13 @@ def cmd_diff(args) -> int:
         if args.steps:
             out = [d.to_latex()]
         else:
-            rows = [f"{name} &= {latex(f)}"] + [f"{latex(a)} &= {latex(r)}" for a, r in zip(lhs, results)]
+            rows = [f"{tex_name} &= {latex(f)}"] + [f"{latex(a)} &= {latex(r)}" for a, r in zip(lhs, results)]
             out = ["\\begin{align*}", " \\\\\n".join(rows), "\\end{align*}"]
     elif fmt == "markdown":
         if args.steps:
             out = [d.to_markdown()]
         else:
-            rows = [f"{name} = {latex(f)}"] + [f"{latex(a)} = {latex(r)}" for a, r in zip(lhs, results)]
+            rows = [f"{tex_name} = {latex(f)}"] + [f"{latex(a)} = {latex(r)}" for a, r in zip(lhs, results)]
             out = ["\n\n".join(f"$${r}$$" for r in rows)]
     else:
         out = [_python_source(res, name, lhs, results)]
@@ -402,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"jacobi {__version__}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    top.commands = sub.choices
 
     def command(name, help, epilog, run):
         p = sub.add_parser(name, help=help, description=help, epilog=epilog,
@@ -453,6 +454,28 @@ def build_parser() -> argparse.ArgumentParser:
     return top
 
 
+def _expression_last(parser, argv: list) -> list:
+    """argparse takes an argument that starts with '-' for an option, so an
+    expression such as "-x" or "-sum(t * log(y))" is moved behind '--'."""
+    cmd = parser.commands.get(argv[0]) if argv else None
+    if cmd is None or "--" in argv:
+        return argv
+    takes_value = {o for a in cmd._actions if a.nargs != 0 for o in a.option_strings}
+    out, expr, i = [argv[0]], [], 1
+    while i < len(argv):
+        a = argv[i]
+        if a in takes_value:
+            out += argv[i:i + 2]
+            i += 2
+            continue
+        if not expr and a.startswith("-") and not a.startswith("--") and a not in cmd._option_string_actions:
+            expr = ["--", a]
+        else:
+            out.append(a)
+        i += 1
+    return out + expr
+
+
 def _error(message: str):
     print("jacobi: error: " + " ".join(message.split()), file=sys.stderr)
 
@@ -460,6 +483,7 @@ def _error(message: str):
 def main(argv=None) -> int:
     """Run the command; returns the exit status (the console script exits with it)."""
     parser = build_parser()
+    argv = _expression_last(parser, list(sys.argv[1:] if argv is None else argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # --help, --version, usage errors (status 2)

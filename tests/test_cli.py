@@ -95,14 +95,16 @@ def test_backprop_golden():
 
 
 def test_diff_names_the_function_and_shows_steps_and_formats():
-    text, steps, latex, md = jacobi_many([
+    text, steps, latex, md, minus = jacobi_many([
         ("diff", "C = sum((W @ x + b - y) ** 2) / 2", "--wrt", "W"),
         ("diff", "C = sum((W @ x + b - y) ** 2) / 2", "--wrt", "W", "--steps"),
         ("diff", "sum(exp(W @ x))", "--wrt", "W", "--format", "latex"),
         ("diff", "sum(exp(W @ x))", "--wrt", "W", "--format", "markdown"),
+        ("diff", "-sum(x)", "--wrt", "x"),  # an expression is not an option, though it starts with '-'
     ])
-    for r in (text, steps, latex, md):
+    for r in (text, steps, latex, md, minus):
         assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert minus.stdout.startswith("f = -sum(x)\n")
     assert text.stdout.splitlines()[-1] == "dC/dW = (W @ x + b - y) @ x.T"
     assert steps.stdout.splitlines()[-1] == "dC/dW = (W @ x + b - y) @ x.T"
     assert len(steps.stdout.splitlines()) > 8 and "u1" in steps.stdout
