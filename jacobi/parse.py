@@ -343,7 +343,7 @@ class _Parser:
         tok = self.peek()
         if tok.kind == "number":
             self.take()
-            mantissa, _, exponent = tok.text.lower().partition("e")
+            exponent = tok.text.lower().partition("e")[2]
             if exponent and abs(int(exponent)) > 400:  # Fraction would compute 10**exponent
                 self.fail(tok.pos, f"the exponent of {tok.text} is out of range (at most 400)")
             try:
