@@ -51,5 +51,6 @@ __all__ = [
 ]
 
 from .network import Backprop, Equation, Network  # noqa: E402
+from .parse import ParseError, parse  # noqa: E402
 
-__all__ += ["Backprop", "Equation", "Network"]
+__all__ += ["Backprop", "Equation", "Network", "ParseError", "parse"]

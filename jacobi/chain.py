@@ -315,6 +315,14 @@ def _chain_rule(terms) -> Rule:
 # The engine.
 
 
+def _check_rules(f: Expr, ws) -> None:
+    """Refuse, up front, a node on the way to the variables that has no derivative rule."""
+    for node in f.walk():
+        if node.args and not hasattr(node, "local_jacobian") and any(node.depends_on(w) for w in ws):
+            raise JacobiError(f"jacobi has no derivative rule for {type(node).__name__.lower()} yet: "
+                              f"cannot differentiate {describe(node)}")
+
+
 def _check_wrt(wrt):
     many = isinstance(wrt, (list, tuple))
     ws = list(wrt) if many else [wrt]
@@ -457,6 +465,7 @@ def derive(f, wrt, *, simplify: bool = True, name: str = "f", latex: str | None 
     if not isinstance(f, Expr):
         raise JacobiError(f"cannot differentiate {f!r}: build it from jc.scalar/jc.vector/jc.matrix symbols")
     ws, many = _check_wrt(wrt)
+    _check_rules(f, ws)
     out = (name, latex)
     if f.is_scalar:
         return _derive_reverse(f, ws, many, simplify, out)

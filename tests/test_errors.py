@@ -230,3 +230,9 @@ def test_lambdify_missing_argument():
     with pytest.raises(jc.JacobiError) as err:
         jc.lambdify([x], jc.dot(x, y))
     assert "y" in str(err.value)
+
+
+def test_a_node_without_a_derivative_rule_is_refused_clearly():
+    x = jc.vector("x", 3)
+    with pytest.raises(jc.JacobiError, match="no derivative rule for diag"):
+        jc.gradient(jc.sum(jc.diag(x)), x)
