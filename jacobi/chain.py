@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import primitives as P
-from .expr import ATOM, Expr, Rule, describe
+from .expr import ATOM, Expr, Rule, describe, rewrite
 from .shapes import JacobiError, ShapeError, fmt_shape
 from .simplify import Simplifier, smul
 
@@ -259,25 +259,19 @@ def _is_one(e) -> bool:
 
 def _unit_free(e: Expr) -> Expr:
     """e without factors of the seed 1 (dC/dC = 1), so a chain product reads as the textbook's."""
-    memo: dict = {}
 
-    def go(n):
-        r = memo.get(n)
-        if r is None:
-            args = tuple(go(a) for a in n.args)
-            r = n.rebuild(args) if n.args else n
-            if isinstance(n, P.Scale) and _is_one(args[0]):
-                r = args[1]
-            elif isinstance(n, P.Hadamard):
-                keep = [a for a in args if not _is_one(a)] or [args[0]]
-                if len(keep) == 1 and keep[0].shape == n.shape:
-                    r = keep[0]
-                elif 1 < len(keep) < len(args):
-                    r = P.hadamard(*keep)
-            memo[n] = r
-        return r
+    def drop(n):
+        if isinstance(n, P.Scale) and _is_one(n.args[0]):
+            return n.args[1]
+        if isinstance(n, P.Hadamard):
+            keep = [a for a in n.args if not _is_one(a)] or [n.args[0]]
+            if len(keep) == 1 and keep[0].shape == n.shape:
+                return keep[0]
+            if 1 < len(keep) < len(n.args):
+                return P.hadamard(*keep)
+        return None
 
-    return go(e)
+    return rewrite(e, drop)
 
 
 def _rules_in(d: Expr, v: Expr) -> Rule:

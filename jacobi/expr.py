@@ -187,6 +187,22 @@ def describe(e: Expr) -> str:
 __all__ = ["Expr", "JacobiError", "ShapeError", "describe", "size"]
 
 
+def rewrite(e: "Expr", fn) -> "Expr":
+    """e rebuilt from the leaves up over the shared graph; each rebuilt node is
+    replaced by fn(node) where fn returns a node (None keeps it)."""
+    memo: dict = {}
+
+    def go(n):
+        r = memo.get(n)
+        if r is None:
+            r = n.rebuild(tuple(go(a) for a in n.args)) if n.args else n
+            new = fn(r)
+            r = memo[n] = r if new is None else new
+        return r
+
+    return go(e)
+
+
 class Rule(str):
     """The rule that justifies a step.  It reads as its text ("sum rule: d(u + v)/du = I")
     and carries the same rule for LaTeX: ``parts`` holds (name, text, formula in math) triples."""
@@ -198,11 +214,14 @@ class Rule(str):
         s.parts = ((name, text, formula),)
         return s
 
+    def render(self, escape=str) -> str:
+        """Each name, then its formula in $...$ (or its text, escaped, where it has no formula)."""
+        return "; ".join(escape(n) + (f": ${f}$" if f else (": " + escape(t) if t else "")) for n, t, f in self.parts)
+
     @property
     def latex(self) -> str:
         """Text-mode LaTeX: each name, then its formula in math mode."""
-        return "; ".join(latex_text(n) + (f": ${f}$" if f else (": " + latex_text(t) if t else ""))
-                         for n, t, f in self.parts)
+        return self.render(latex_text)
 
     @classmethod
     def join(cls, rules) -> "Rule":

@@ -79,12 +79,8 @@ def explicit_latex(J: Expr, sizes: dict | None = None) -> str | None:
     for s in J.symbols():
         if not isinstance(s, Symbol) or s.kind == "scalar":
             continue
-        E = ev(s)
-        for a in range(E.rows):
-            for b in range(E.cols):
-                idx = f"{a + 1}" if E.cols == 1 else (f"{a + 1}{b + 1}" if E.rows < 10 and E.cols < 10
-                                                     else f"{a + 1},{b + 1}")
-                names[E[a, b]] = element(s, idx)
+        for v in ev(s):  # entries are named base_index (x_1, w_12) by the explicit view
+            names[v] = element(s, v.name.rsplit("_", 1)[1])
     rows = [" & ".join(sp.latex(M[a, b], symbol_names=names) for b in range(M.cols)) for a in range(M.rows)]
     return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
 
@@ -95,9 +91,8 @@ def index_form(step) -> str | None:
     from .indexform import element, free_indices, index_latex
     from .primitives import Symbol
 
-    given = getattr(step, "index", None)
-    if given:
-        return given
+    if step.index:
+        return step.index
     lhs, rhs = step.lhs, step.rhs
     if isinstance(lhs, Partial) and lhs.params[0] == "gradient":
         f, x = lhs.args
@@ -119,30 +114,31 @@ def derivation_latex(d, env: str = "align*", explicit: bool | None = None, sizes
     right, intermediate variables defined first, each result boxed and followed by its
     index form.  explicit=None writes out Jacobians whose sizes are concrete and tiny."""
     rows = []
-    tag = env.endswith("*") or env == "aligned"
+    tagged = env != "aligned"  # \tag* needs an equation environment of its own
+
+    def note(text):
+        return r" \tag*{\footnotesize " + text + "}" if tagged else r" && \text{\footnotesize " + text + "}"
+
     for s in d.steps:
-        rhs = latex(s.rhs)
-        if s.kind == "result":
-            rhs = r"\boxed{" + rhs + "}"
+        lhs, op, rhs = _parts(s, r"\coloneqq")
         if s.kind == "local" and explicit is not False:
             ex = explicit_latex(s.rhs, sizes)
-            if ex is not None and ex != rhs:
+            if ex is not None:
                 rhs += " = " + ex
-        op = r"\coloneqq" if s.kind in ("define", "name") else "="
-        row = latex(s.lhs) + " &" + op + " " + rhs
-        if s.rule and tag and env != "aligned":
-            row += r" \tag*{\footnotesize " + rule_latex(s.rule) + "}"
-        elif s.rule:
-            row += r" && \text{\footnotesize " + rule_latex(s.rule) + "}"
-        rows.append(row)
-        if s.kind == "result":
-            ix = index_form(s)
-            if ix is not None:
-                left, right = ix.split(" = ", 1)
-                row = left + " &= " + right
-                row += r" \tag*{\footnotesize index form}" if tag and env != "aligned" else r" && \text{index form}"
-                rows.append(row)
+        rows.append(lhs + " &" + op + " " + rhs + (note(rule_latex(s.rule)) if s.rule else ""))
+        ix = index_form(s) if s.kind == "result" else None
+        if ix is not None:
+            left, right = ix.split(" = ", 1)
+            rows.append(left + " &= " + right + note("index form"))
     return "\\begin{" + env + "}\n" + " \\\\\n".join(rows) + "\n\\end{" + env + "}"
+
+
+def _parts(s, define_op: str) -> tuple:
+    """A step's left side, relation and right side (a result boxed), in LaTeX."""
+    rhs = latex(s.rhs)
+    if s.kind == "result":
+        rhs = r"\boxed{" + rhs + "}"
+    return latex(s.lhs), (define_op if s.kind in ("define", "name") else "="), rhs
 
 
 PREAMBLE = r"""\documentclass[11pt]{article}
@@ -178,25 +174,15 @@ def derivation_markdown(d) -> str:
     """One $$ block per step, for GitHub and notebooks, with the rule in words beneath."""
     out = []
     for s in d.steps:
-        rhs = latex(s.rhs)
-        if s.kind == "result":
-            rhs = r"\boxed{" + rhs + "}"
-        op = r":=" if s.kind in ("define", "name") else "="
-        block = "$$" + latex(s.lhs) + " " + op + " " + rhs + "$$"
+        lhs, op, rhs = _parts(s, ":=")
+        block = "$$" + lhs + " " + op + " " + rhs + "$$"
         if s.rule:
-            block += "\n\n" + _rule_markdown(s.rule)
+            block += "\n\n" + (s.rule.render() if isinstance(s.rule, Rule) else str(s.rule))
         out.append(block)
-        if s.kind == "result":
-            ix = index_form(s)
-            if ix is not None:
-                out.append("$$" + ix + "$$\n\nindex form")
+        ix = index_form(s) if s.kind == "result" else None
+        if ix is not None:
+            out.append("$$" + ix + "$$\n\nindex form")
     return "\n\n".join(out) + "\n"
-
-
-def _rule_markdown(rule) -> str:
-    if isinstance(rule, Rule):
-        return "; ".join(n + (f": ${f}$" if f else (": " + t if t else "")) for n, t, f in rule.parts)
-    return str(rule)
 
 
 def pdflatex() -> str | None:

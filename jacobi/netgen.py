@@ -21,7 +21,7 @@ from . import functions as F
 from . import primitives as P
 from .chain import substitute
 from .codegen import CodePrinter, Line, backend, emit
-from .expr import ATOM, Expr, SameShape
+from .expr import ATOM, Expr, SameShape, rewrite
 from .lift import Leaves, from_sympy
 from .shapes import JacobiError, ShapeError, fmt_shape
 from .simplify import Simplifier
@@ -100,54 +100,38 @@ def stabilize(e: Expr, defs: dict) -> Expr:
                 return n
         return None
 
-    memo: dict = {}
-
-    def go(n):
-        r = memo.get(n)
-        if r is not None:
-            return r
-        n2 = n.rebuild(tuple(go(a) for a in n.args)) if n.args else n
-        r = n2
-        if isinstance(n2, P.Apply) and n2.fn is log:
-            x = n2.args[0]
+    def stable(n):
+        if isinstance(n, P.Apply) and n.fn is log:
+            x = n.args[0]
             z = out_of(x, "softmax")
             if z is not None:
-                r = P.log_softmax(z)
-            elif (z := out_of(x, "sigmoid")) is not None:
-                r = P.sub(z, P.apply(softplus, z))  # log sigma(z) = z - softplus(z)
-            elif (v := one_minus(x)) is not None and (z := out_of(v, "sigmoid")) is not None:
-                r = P.neg(P.apply(softplus, z))  # log(1 - sigma(z)) = -softplus(z)
-        memo[n] = r
-        return r
+                return P.log_softmax(z)
+            if (z := out_of(x, "sigmoid")) is not None:
+                return P.sub(z, P.apply(softplus, z))  # log sigma(z) = z - softplus(z)
+            if (v := one_minus(x)) is not None and (z := out_of(v, "sigmoid")) is not None:
+                return P.neg(P.apply(softplus, z))  # log(1 - sigma(z)) = -softplus(z)
+        return None
 
-    return go(e)
+    return rewrite(e, stable)
 
 
 def output_forms(e: Expr, defs: dict) -> Expr:
     """sigma'(z) -> its form through a = sigma(z), where a is a named output."""
     by_def = {d: v for v, d in defs.items()}
 
-    memo: dict = {}
-
-    def rec(n):
-        r = memo.get(n)
-        if r is not None:
-            return r
-        n2 = n.rebuild(tuple(rec(a) for a in n.args)) if n.args else n
-        r = n2
-        if isinstance(n2, P.Apply):
-            primal = F.primal_of(n2.fn)
+    def through_output(n):
+        if isinstance(n, P.Apply):
+            primal = F.primal_of(n.fn)
             if primal is not None and primal.prime_in_output is not None:
-                z = n2.args[0]
+                z = n.args[0]
                 a = by_def.get(P.apply(primal, z))
                 if a is not None:
                     leaves = Leaves()
                     form = primal.prime_in_output.subs({F.a: leaves.sym(a), F.t: leaves.sym(z)})
-                    r = from_sympy(form, leaves.by_sym, z.shape)
-        memo[n] = r
-        return r
+                    return from_sympy(form, leaves.by_sym, z.shape)
+        return None
 
-    return rec(e)
+    return rewrite(e, through_output)
 
 
 def tpush(e: Expr, T: bool = False) -> Expr:
