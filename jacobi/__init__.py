@@ -9,21 +9,22 @@ gradient code.
 >>> jc.gradient(jc.sum((W @ x + b - y) ** 2) / 2, W)
 (W @ x + b - y) @ x.T
 """
-from . import functions
-from .chain import Derivation, Step, derive, gradient, jacobian
-from .check import check_gradient
+from . import render  # noqa: F401 - registers the derivation formats (LaTeX, markdown, documents)
+from .calculus import Derivation, Step, check_gradient, derive, explicit, gradient, jacobian, simplify
 from .codegen import lambdify
-from .explicit import explicit
-from .expr import Expr
-from .functions import ElementwiseFunction
-from .latex import latex
-from .primitives import (
+from .core import (
+    ElementwiseFunction,
+    Expr,
+    JacobiError,
+    ShapeError,
     diag,
     dot,
     elementwise,
     exp,
+    functions,
     hadamard,
     identity,
+    latex,
     log,
     matrix,
     ones,
@@ -37,20 +38,15 @@ from .primitives import (
     vector,
     zeros,
 )
-from .primitives import sum_ as sum  # noqa: A001 - jc.sum is the matrix-calculus sum
-from .shapes import JacobiError, ShapeError
-from .simplify import simplify
+from .core import sum_ as sum  # noqa: A001 - jc.sum is the matrix-calculus sum
+from .nn import Backprop, Equation, Network
+from .parse import ParseError, parse
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Derivation", "ElementwiseFunction", "Expr", "JacobiError", "ShapeError", "Step", "check_gradient",
-    "derive", "diag", "dot", "elementwise", "exp", "explicit", "functions", "gradient", "hadamard",
-    "identity", "jacobian", "lambdify", "latex", "log", "matrix", "ones", "relu", "scalar", "sigmoid",
-    "simplify", "softmax", "softplus", "step", "sum", "tanh", "vector", "zeros",
+    "Backprop", "Derivation", "ElementwiseFunction", "Equation", "Expr", "JacobiError", "Network", "ParseError",
+    "ShapeError", "Step", "check_gradient", "derive", "diag", "dot", "elementwise", "exp", "explicit", "functions",
+    "gradient", "hadamard", "identity", "jacobian", "lambdify", "latex", "log", "matrix", "ones", "parse", "relu",
+    "scalar", "sigmoid", "simplify", "softmax", "softplus", "step", "sum", "tanh", "vector", "zeros",
 ]
-
-from .network import Backprop, Equation, Network  # noqa: E402
-from .parse import ParseError, parse  # noqa: E402
-
-__all__ += ["Backprop", "Equation", "Network", "ParseError", "parse"]

@@ -20,9 +20,9 @@ import inspect
 import os
 import sys
 
-from . import primitives as P
+from . import core as P
+from .core.shapes import JacobiError
 from .parse import ParseError, parse_result
-from .shapes import JacobiError
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
 
@@ -148,15 +148,15 @@ def _header(res, name: str) -> list[str]:
 
 
 def _partial(name, f, w):
-    from .chain import partial
+    from .calculus.derivation import partial
 
     kind = "gradient" if f.is_scalar else "jacobian"
     return partial(P.scalar(name), w, kind)
 
 
 def cmd_diff(args) -> int:
-    from .chain import derive
-    from .latex import latex
+    from .calculus import derive
+    from .core import latex
 
     res = _parse(args)
     ws = _wrt(res, args.wrt)
@@ -191,7 +191,7 @@ def cmd_diff(args) -> int:
 
 
 def _python_source(res, name, lhs, results) -> str:
-    from .codegen import _arg, lambdify
+    from .codegen.lambdify import _arg, lambdify
 
     syms = list(res.symbols.values())
     fn = lambdify(syms, results)
@@ -230,7 +230,7 @@ def layer_sizes(text: str) -> list:
 
 
 def cmd_backprop(args) -> int:
-    from .network import Network
+    from .nn import Network
 
     sizes = layer_sizes(args.layers)
     if args.python and not all(isinstance(s, int) for s in sizes):
@@ -281,7 +281,7 @@ def cmd_check(args) -> int:
         raise JacobiError("check needs an expression or --module FILE")
     if args.layers:
         raise JacobiError("--layers goes with --module")
-    from .check import check_gradient
+    from .calculus import check_gradient
 
     res = _parse(args)
     f = res.expr
@@ -322,7 +322,7 @@ def _positive(v: str, what: str) -> int:
 def _check_module(args) -> int:
     import numpy as np
 
-    from .check import check_gradient
+    from .calculus import check_gradient
 
     if args.wrt or args.shape or args.distribution or args.strict:
         raise JacobiError("--wrt, --shape, --distribution and --strict go with an expression, not --module")

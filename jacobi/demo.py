@@ -23,10 +23,10 @@ import sympy as sp
 
 import jacobi as jc
 
-from .chain import inline
-from .latex import compile_pdf
-from .shapes import JacobiError
-from .train import fit, forward_function, load_gradient
+from .calculus.chain import inline
+from .core.shapes import JacobiError
+from .nn.train import fit, forward_function, load_gradient
+from .render import compile_pdf
 
 SIZES = [64, 32, 10]
 HIDDEN, OUTPUT, COST = "sigmoid", "softmax", "cross_entropy"

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import primitives as P
-from .chain import Derivation, derive, partial
-from .functions import FUNCTIONS
-from .latex import compile_pdf, derivation_latex, document, latex, pdflatex
-from .network import Network
-from .shapes import JacobiError
-from .simplify import Simplifier
+from . import core as P
+from .calculus import Derivation, Simplifier, derive, partial
+from .core import latex
+from .core.functions import FUNCTIONS
+from .core.shapes import JacobiError
+from .nn import Network
+from .render import compile_pdf, derivation_latex, document, pdflatex
 
 
 def display(*rows, op: str = "=") -> str:

@@ -18,9 +18,9 @@ import numpy as np
 import sympy as sp
 
 import jacobi as jc
-from jacobi.check import numeric_jacobian, random_values, rel_error
-from jacobi.explicit import entries_of
-from jacobi.shapes import concrete
+from jacobi.calculus.check import numeric_jacobian, random_values, rel_error
+from jacobi.calculus.explicit import entries_of
+from jacobi.core.shapes import concrete
 
 #: finite differences (eps = 1e-6, central) against the symbolic value
 FD_TOL = 1e-6

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import jacobi as jc
-from jacobi import functions as F
-from jacobi.check import rel_error
+from jacobi.calculus.check import rel_error
+from jacobi.core import functions as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import reference  # noqa: E402

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from jacobi import demo
-from jacobi.latex import pdflatex
-from jacobi.shapes import JacobiError
-from jacobi.train import fit, forward_function, load_gradient, sgd
+from jacobi.core.shapes import JacobiError
+from jacobi.nn.train import fit, forward_function, load_gradient, sgd
+from jacobi.render import pdflatex
 
 pytest.importorskip("sklearn")
 pytest.importorskip("matplotlib")

@@ -12,10 +12,10 @@ import pytest
 import sympy as sp
 
 import jacobi as jc
-from jacobi import primitives as P
+from jacobi import core as P
 from jacobi.derivations import DOCUMENTS, generate
-from jacobi.indexform import index_latex
-from jacobi.latex import compile_pdf, explicit_latex, pdflatex
+from jacobi.render import compile_pdf, explicit_latex, pdflatex
+from jacobi.render.indexform import index_latex
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden" / "latex_primitives.txt"
@@ -129,7 +129,7 @@ def test_user_latex_names_are_kept_and_parentheses_only_where_needed():
 
 
 def test_partial_derivative_notation():
-    from jacobi.chain import partial
+    from jacobi.calculus import partial
 
     assert jc.latex(partial(jc.scalar("C"), W2, "gradient")) == r"\frac{\partial C}{\partial W^{2}}"
 
@@ -221,7 +221,7 @@ def test_tiny_jacobians_are_written_out_and_large_ones_are_not():
 
 
 def test_explicit_can_be_switched_off():
-    from jacobi.latex import derivation_latex
+    from jacobi.render import derivation_latex
 
     Wt, xt = jc.matrix("W", 2, 3), jc.vector("x", 3)
     assert r"\begin{bmatrix}" not in derivation_latex(jc.derive(jc.sigmoid(Wt @ xt), xt), explicit=False)

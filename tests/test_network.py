@@ -4,9 +4,9 @@ import pytest
 import sympy as sp
 
 import jacobi as jc
-from jacobi import functions as F
-from jacobi import primitives as P
-from jacobi.check import numeric_jacobian, rel_error
+from jacobi import core as P
+from jacobi.calculus.check import numeric_jacobian, rel_error
+from jacobi.core import functions as F
 
 ACTS = list(F.ACTIVATIONS)
 
@@ -110,7 +110,7 @@ def _check_network(net, seed, batch=None):
     X, Y = net.x(bool(batch)), net.y(bool(batch))
     syms = [X, Y] + [s for l in range(1, net.L + 1) for s in (net.W(l), net.b(l))]
     prog = net.program(bool(batch))
-    from jacobi.chain import inline
+    from jacobi.calculus import inline
 
     cost = inline(prog.defs)[prog.output]
     if batch:

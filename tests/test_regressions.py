@@ -9,9 +9,9 @@ import sympy as sp
 from oracles import FD_TOL, assert_close, evaluate, fd_jacobian, sample, vec
 
 import jacobi as jc
-from jacobi import primitives as P
-from jacobi.check import numeric_jacobian
-from jacobi.shapes import concrete
+from jacobi import core as P
+from jacobi.calculus.check import numeric_jacobian
+from jacobi.core.shapes import concrete
 
 # third-order objects and Jacobian blocks that must never reach a gradient
 JACOBIAN_BLOCKS = (P.Kron, P.Diag, P.Commutation, P.SoftmaxJacobian, P.Vec)

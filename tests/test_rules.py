@@ -16,8 +16,8 @@ import sympy as sp
 from oracles import check_all
 
 import jacobi as jc
-from jacobi import primitives as P
-from jacobi.functions import FUNCTIONS
+from jacobi import core as P
+from jacobi.core.functions import FUNCTIONS
 
 SEEDS = (0, 1, 2)
 POSITIVE = (0.5, 2.0)

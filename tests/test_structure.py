@@ -6,7 +6,7 @@ import re
 import pytest
 
 import jacobi as jc
-from jacobi import primitives as P
+from jacobi import core as P
 
 #: nodes that a gradient with respect to a matrix must never contain
 FORBIDDEN_IN_MATRIX_GRADIENT = (P.Kron, P.Diag, P.Identity, P.Ones, P.Commutation, P.SoftmaxJacobian, P.Vec)

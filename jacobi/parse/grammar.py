@@ -43,10 +43,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Mapping
 
-from . import functions as F
-from . import primitives as P
-from .expr import Expr
-from .shapes import JacobiError, ShapeError
+from .. import core as P
+from ..core import functions as F
+from ..core.expr import Expr
+from ..core.shapes import JacobiError, ShapeError
 
 MAX_DEPTH = 100  # nesting levels; deeper input is refused (the printers and the chain rule recurse)
 MAX_NUMBER = 60  # characters in one number literal

@@ -17,13 +17,17 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from . import functions as F
-from . import primitives as P
-from .chain import Derivation, Program, Step, local_jacobian, partial, reverse
-from .expr import Expr, Rule
-from .lift import from_sympy
-from .shapes import JacobiError, size
-from .simplify import Simplifier
+from .. import core as P
+from ..calculus.chain import inline, local_jacobian, reverse, substitute
+from ..calculus.derivation import Derivation, Program, Step, partial
+from ..calculus.simplify import Simplifier
+from ..core import functions as F
+from ..core.expr import Expr
+from ..core.lift import Leaves, from_sympy
+from ..core.rules import Rule
+from ..core.shapes import JacobiError, size
+from .netgen import gradient_function as _gradient_function
+from .netgen import init_params as _init_params
 
 SOFTMAX = "softmax"
 COSTS = ("mse", "cross_entropy", "binary_cross_entropy")
@@ -57,8 +61,7 @@ class Equation:
     lhs: Expr
     rhs: Expr
     layer: int
-    index_text: str | None = None
-    index_latex: str | None = None
+    index_text: str | None = None  # the index form in words; render writes its LaTeX from the step's tag
 
     def __str__(self):
         s = f"{self.name}: {self.lhs} = {self.rhs}"
@@ -215,6 +218,19 @@ class Network:
         g_W = P.matmul(g_b, P.transpose(self.a(l - 1)))
         return g_b, g_W
 
+    def gradient_function(self, backend: str = "numpy"):
+        """fn(params, X, Y) -> (mean cost, [(dW, db), ...]), generated code; ``fn.source`` shows it.
+
+        >>> fn = net.gradient_function(); cost, grads = fn(net.init_params(), X, Y)
+        """
+        return _gradient_function(self, backend)
+
+    def init_params(self, seed: int = 0, dtype=None):
+        """A params list [(W1, b1), ...] with Glorot-uniform weights and zero biases."""
+        import numpy as np
+
+        return _init_params(self, seed, np.float64 if dtype is None else dtype)
+
     def explicit(self, sizes=None) -> "ExplicitNetwork":
         """Every w^l_jk, b^l_j, z^l_j and a^l_j as SymPy scalars, for a tiny network."""
         return ExplicitNetwork(self, sizes)
@@ -246,7 +262,8 @@ class Backprop:
             steps.append(Step("chain", partial(P.scalar("C"), P.scalar("C_sum", latex=r"\sum_{x} C_{x}")),
                               m, "C is the mean of the per-example costs: C = (1/m) sum_x C_x"))
         for eq in self.equations:
-            steps.append(Step("result", eq.lhs, eq.rhs, Rule(eq.name, _BP_WORDS[eq.name]), index=eq.index_latex))
+            steps.append(Step("result", eq.lhs, eq.rhs, Rule(eq.name, _BP_WORDS[eq.name]),
+                              tag=(eq.name, eq.layer, batch)))
         self.derivation = Derivation(prog.defs[prog.output], wrt, [g for l in range(1, L + 1)
                                                                     for g in self._grads[l]],
                                      steps, list(prog.defs.items()) + named, "gradient")
@@ -290,8 +307,6 @@ class Backprop:
         if form == "output":
             if f.prime_in_output is None:
                 raise JacobiError(f"{f.name} has no form through its output")
-            from .lift import Leaves
-
             leaves = Leaves()
             sa, sz = leaves.sym(a), leaves.sym(z)
             expr = f.prime_in_output.subs({F.a: sa, F.t: sz})
@@ -305,20 +320,18 @@ class Backprop:
         eqs = []
         D = net.delta_symbol
         C = P.scalar("C")
-        eqs.append(Equation("BP1", D(L, batch), self.delta(L), L, *_delta_index(D(L, batch), self.delta(L), batch)))
+        eqs.append(Equation("BP1", D(L, batch), self.delta(L), L))
         for l in range(L - 1, 0, -1):
-            eqs.append(Equation("BP2", D(l, batch), self.delta(l), l, *_delta_index(D(l, batch), self.delta(l), batch)))
+            eqs.append(Equation("BP2", D(l, batch), self.delta(l), l))
         for l in range(1, L + 1):
-            eqs.append(Equation("BP3", partial(C, net.b(l), "gradient"), self.grad_b(l), l, *_bp3_index(l, batch)))
+            eqs.append(Equation("BP3", partial(C, net.b(l), "gradient"), self.grad_b(l), l, _bp3_index(l, batch)))
         for l in range(1, L + 1):
-            eqs.append(Equation("BP4", partial(C, net.W(l), "gradient"), self.grad_W(l), l, *_bp4_index(l, batch)))
+            eqs.append(Equation("BP4", partial(C, net.W(l), "gradient"), self.grad_W(l), l, _bp4_index(l, batch)))
         return eqs
 
     def resolved(self, inputs: bool = False) -> dict:
         """Every gradient with delta^l substituted away (in terms of z, a, W, x, y);
         inputs=True also substitutes the forward pass (in terms of W, b, x, y alone)."""
-        from .chain import inline, substitute
-
         full: dict = dict(inline({v: d for v, d in self.program.defs.items()})) if inputs else {}
         for l in range(self.net.L, 0, -1):
             d = self.net.delta_symbol(l, self.batch)
@@ -351,33 +364,17 @@ _BP_WORDS = {
 }
 
 
-def _delta_index(delta, rhs, batch):
-    """delta^l_j = ... by components (one example); the batch form has none."""
-    if batch:
-        return None, None
-    from .indexform import element, index_latex
-
-    right = index_latex(rhs, ("j",))
-    return (None, None) if right is None else (None, element(delta, "j") + " = " + right)
-
-
 def _bp3_index(l, batch):
     if batch:
-        return (f"dC/db^{l}_j = (1/m) sum_x delta^{l}_j(x)",
-                rf"\frac{{\partial C}}{{\partial b^{{{l}}}_{{j}}}} = "
-                rf"\frac{{1}}{{m}} \sum_{{x}} \delta^{{{l}}}_{{j}}(x)")
-    return f"dC/db^{l}_j = delta^{l}_j", rf"\frac{{\partial C}}{{\partial b^{{{l}}}_{{j}}}} = \delta^{{{l}}}_{{j}}"
+        return f"dC/db^{l}_j = (1/m) sum_x delta^{l}_j(x)"
+    return f"dC/db^{l}_j = delta^{l}_j"
 
 
 def _bp4_index(l, batch):
     prev = "x" if l == 1 else f"a^{l - 1}"
-    tex = "x" if l == 1 else f"a^{{{l - 1}}}"
     if batch:
-        return (f"dC/dw^{l}_jk = (1/m) sum_x {prev}_k(x) delta^{l}_j(x)",
-                rf"\frac{{\partial C}}{{\partial w^{{{l}}}_{{jk}}}} = \frac{{1}}{{m}} \sum_{{x}} {tex}_{{k}}(x) "
-                rf"\delta^{{{l}}}_{{j}}(x)")
-    return (f"dC/dw^{l}_jk = {prev}_k delta^{l}_j",
-            rf"\frac{{\partial C}}{{\partial w^{{{l}}}_{{jk}}}} = {tex}_{{k}} \delta^{{{l}}}_{{j}}")
+        return f"dC/dw^{l}_jk = (1/m) sum_x {prev}_k(x) delta^{l}_j(x)"
+    return f"dC/dw^{l}_jk = {prev}_k delta^{l}_j"
 
 
 def _define_rule(v, d):
@@ -449,7 +446,7 @@ class ExplicitNetwork:
             return -sum(yi * sp.log(ai) + (1 - yi) * sp.log(1 - ai) for ai, yi in zip(a, y))
         net = self.net
         ae, ye = net.a(net.L), net.y()
-        from .explicit import Evaluator
+        from ..calculus.explicit import Evaluator
 
         ev = Evaluator({}, elementary)
         ev.memo[ae] = a
@@ -462,26 +459,3 @@ class ExplicitNetwork:
         for l in range(1, self.net.L + 1):
             out += list(self.W[l]) + list(self.b[l])
         return out
-
-
-def _gradient_function(self, backend: str = "numpy"):
-    """fn(params, X, Y) -> (mean cost, [(dW, db), ...]), generated code; ``fn.source`` shows it.
-
-    >>> fn = net.gradient_function(); cost, grads = fn(net.init_params(), X, Y)
-    """
-    from .netgen import gradient_function
-
-    return gradient_function(self, backend)
-
-
-def _init_params(self, seed: int = 0, dtype=None):
-    """A params list [(W1, b1), ...] with Glorot-uniform weights and zero biases."""
-    import numpy as np
-
-    from .netgen import init_params
-
-    return init_params(self, seed, np.float64 if dtype is None else dtype)
-
-
-Network.gradient_function = _gradient_function
-Network.init_params = _init_params

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from . import primitives as P
-from .expr import ATOM, Expr, describe
-from .shapes import JacobiError, ShapeError
+from .. import core as P
+from ..core.expr import ATOM, Expr, describe
+from ..core.shapes import JacobiError, ShapeError
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def backend(name: str) -> Backend:
 class CodePrinter:
     """Prints expressions as code for one backend and one storage layout."""
 
-    method = "_numpy"
+    method = "_code"
 
     def __init__(self, names: dict, sizes: dict, temps: dict, be: Backend, flat: set = frozenset()):
         self.names = names  # Symbol -> python name
@@ -178,7 +178,7 @@ class CodePrinter:
         self.parent_elementwise = self.in_elementwise
         self.in_elementwise = e.elementwise and not isinstance(e, P.Broadcast) and _has_full(e)
         try:
-            code = e._numpy(self)
+            code = e._code(self)
         finally:
             self.in_elementwise, self.parent_elementwise = saved
         if isinstance(e, P.Symbol) or (isinstance(e, P.Const) and e.value.is_Integer and e.value >= 0):

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import functions as F
-from .chain import gradient as sym_gradient
-from .codegen import lambdify
-from .expr import Expr
-from .shapes import JacobiError, concrete
+from ..codegen.lambdify import lambdify
+from ..core import functions as F
+from ..core.expr import Expr
+from ..core.shapes import JacobiError, concrete
+from .derive import gradient as sym_gradient
 
 
 def random_values(symbols, sizes=None, seed=0, domain=(-1.0, 1.0)):

@@ -52,7 +52,7 @@ class ElementwiseFunction:
         return self.deriv()
 
     def __call__(self, x):
-        from .primitives import apply
+        from .elementwise import apply
 
         return apply(self, x)
 

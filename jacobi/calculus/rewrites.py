@@ -1,32 +1,26 @@
-"""Simplification into compact textbook form.
-
-Two mechanisms, applied bottom-up to a fixed point:
-
-* structural rules, one small function per rewrite, grouped by the node they
-  rewrite (diag(u) v -> u * v, 1^T diag(v) -> v^T, identities vanish,
-  transposes move to the leaves, scalar factors move to the front ...);
-* element-wise clusters are simplified as scalar SymPy expressions
-  (see lift.py), which finds cancellations such as
-  (-y/a + (1-y)/(1-a)) * a * (1-a) = a - y.  A derivative function may be
-  written through the function's own output (sigma' = a (1 - a)) when that
-  makes the cluster smaller.  The cheapest candidate wins; ties keep the input.
-
-Everything works on whole vectors and matrices; nothing is expanded.
-"""
+"""The simplifier's structural rewrites: one small function per rewrite,
+registered with the node classes it rewrites and the rule a derivation step
+cites when it fires (diag(u) v -> u * v, 1^T diag(v) -> v^T, identities
+vanish, transposes move to the leaves, scalar factors move to the front ...).
+Everything works on whole vectors and matrices; nothing is expanded."""
 from __future__ import annotations
 
 import sympy as sp
 
-from . import functions as F
-from . import primitives as P
-from .lift import Leaves, LiftError, from_sympy, is_cluster_node, to_sympy
-from .shapes import numel
+from .. import core as P
+from ..core.lift import is_cluster_node
+from ..core.rules import Rule
+from ..core.shapes import numel
 
 RULES: dict[type, list] = {}
 
 
-def rule(*classes):
+def rule(cites: Rule, *classes):
+    """Register a rewrite of the given node classes; a derivation step that it
+    simplifies cites ``cites``.  The rewrite takes (node, simplifier) and returns
+    a new node, or None where it does not apply."""
     def deco(fn):
+        fn.rule = cites
         for c in classes:
             RULES.setdefault(c, []).append(fn)
         return fn
@@ -36,17 +30,6 @@ def rule(*classes):
 
 def _is_const(e, value=None):
     return isinstance(e, P.Const) and (value is None or e.value == value)
-
-
-def smul(s: P.Expr, X: P.Expr) -> P.Expr:
-    """s X in canonical form: constants lead as Scale, other scalar products are Hadamard."""
-    if _is_const(s, 1):
-        return X
-    if isinstance(s, P.Const) and isinstance(X, P.Const):
-        return P.Const.make(s.value * X.value)
-    if isinstance(s, P.Const) or not X.is_scalar:
-        return P.Scale._new((), (s, X))
-    return P.hadamard(s, X)
 
 
 # ---------------------------------------------------------------------------
@@ -77,7 +60,7 @@ def _rank_had(e):
 
 
 def _add_key(e):
-    n = P._negated(e)
+    n = P.negated(e)
     base = n if n is not None else e
     return (n is not None, _rank_add(base), base.leader(), base.skey())
 
@@ -90,7 +73,7 @@ def _had_key(e):
 # Structural rules.  Each takes (node, ctx) and returns a new node or None.
 
 
-@rule(P.Add)
+@rule(Rule("collect terms"), P.Add)
 def add_canonical(e, ctx):
     terms = []
     for t in e.args:
@@ -115,7 +98,7 @@ def add_canonical(e, ctx):
         c = coef[base]
         if c == 0:
             continue
-        out.append(smul(P.Const.make(c), base))
+        out.append(P.smul(P.Const.make(c), base))
     if not out:
         return P.zeros(*e.shape)
     if len(out) == 1:
@@ -125,7 +108,7 @@ def add_canonical(e, ctx):
     return None if new is e else new
 
 
-@rule(P.Scale)
+@rule(Rule("scalar factors"), P.Scale)
 def scale_rules(e, ctx):
     s, X = e.args
     if _is_const(s, 1):
@@ -133,21 +116,21 @@ def scale_rules(e, ctx):
     if _is_const(s, 0) or isinstance(X, P.Zero):
         return P.zeros(*e.shape)
     if isinstance(X, P.Scale):
-        return smul(smul(s, X.args[0]), X.args[1])
+        return P.smul(P.smul(s, X.args[0]), X.args[1])
     if isinstance(X, P.Broadcast):
-        return P.broadcast(smul(s, X.args[0]), X.shape)
+        return P.broadcast(P.smul(s, X.args[0]), X.shape)
     if X.is_scalar and not isinstance(s, P.Const):
         return P.hadamard(s, X)
     if isinstance(s, P.Hadamard) and isinstance(s.args[0], P.Const):
         rest = s.args[1:]
         inner = rest[0] if len(rest) == 1 else P.Hadamard._new((), rest)
-        return smul(s.args[0], smul(inner, X))
+        return P.smul(s.args[0], P.smul(inner, X))
     if isinstance(X, P.Const) and isinstance(s, P.Const):
         return P.Const.make(s.value * X.value)
     return None
 
 
-@rule(P.Broadcast)
+@rule(Rule("scalar expansion"), P.Broadcast)
 def broadcast_rules(e, ctx):
     s = e.args[0]
     if _is_const(s, 0):
@@ -157,11 +140,11 @@ def broadcast_rules(e, ctx):
     if isinstance(s, P.Const):
         return None
     if isinstance(s, P.Scale) and isinstance(s.args[0], P.Const):
-        return smul(s.args[0], P.broadcast(s.args[1], e.shape))
+        return P.smul(s.args[0], P.broadcast(s.args[1], e.shape))
     return None
 
 
-@rule(P.Hadamard)
+@rule(Rule("Hadamard product algebra"), P.Hadamard)
 def hadamard_rules(e, ctx):
     fs = []
     for f in e.args:
@@ -190,13 +173,13 @@ def hadamard_rules(e, ctx):
                 c *= k.value
             others = [f for f in rest if not isinstance(f, P.Const)] + scalars
             body = _had(others, e.shape)
-            return smul(P.Const.make(c), body) if c != 1 or body is not e else None
+            return P.smul(P.Const.make(c), body) if c != 1 or body is not e else None
     if scalars:
         body = _had(rest, e.shape)
         s = scalars[0]
         for t in scalars[1:]:
-            s = smul(s, t)
-        return smul(s, body)
+            s = P.smul(s, t)
+        return P.smul(s, body)
     if len(rest) != len(e.args) or any(isinstance(f, P.Hadamard) for f in e.args):
         return _had(rest, e.shape)
     srt = sorted(rest, key=_had_key)
@@ -213,7 +196,7 @@ def _had(fs, shape):
     return P.Hadamard._new((), tuple(sorted(fs, key=_had_key)))
 
 
-@rule(P.Div)
+@rule(Rule("quotients"), P.Div)
 def div_rules(e, ctx):
     u, v = e.args
     if isinstance(v, P.Ones) or _is_const(v, 1):
@@ -221,13 +204,13 @@ def div_rules(e, ctx):
     if isinstance(u, P.Zero):
         return P.zeros(*e.shape)
     if isinstance(v, P.Broadcast) and isinstance(v.args[0], P.Const):
-        return smul(P.Const.make(1 / v.args[0].value), u)
+        return P.smul(P.Const.make(1 / v.args[0].value), u)
     if isinstance(v, P.Const):
-        return smul(P.Const.make(1 / v.value), u)
+        return P.smul(P.Const.make(1 / v.value), u)
     return None
 
 
-@rule(P.Power)
+@rule(Rule("powers"), P.Power)
 def power_rules(e, ctx):
     u, k = e.args
     if _is_const(k, 1):
@@ -241,7 +224,7 @@ def power_rules(e, ctx):
     return None
 
 
-@rule(P.Apply)
+@rule(Rule("element-wise functions"), P.Apply)
 def apply_rules(e, ctx):
     x = e.args[0]
     if e.fn.name == "identity":
@@ -253,7 +236,7 @@ def apply_rules(e, ctx):
     return None
 
 
-@rule(P.Transpose)
+@rule(Rule("transposes move to the leaves", "(A B)^T = B^T A^T", r"(A B)^{\top} = B^{\top} A^{\top}"), P.Transpose)
 def transpose_rules(e, ctx):
     x = e.args[0]
     if x.is_scalar:
@@ -265,7 +248,7 @@ def transpose_rules(e, ctx):
     if isinstance(x, P.Add):
         return P.Add._new((), tuple(P.transpose(a) for a in x.args))
     if isinstance(x, P.Scale):
-        return smul(x.args[0], P.transpose(x.args[1]))
+        return P.smul(x.args[0], P.transpose(x.args[1]))
     if isinstance(x, (P.Identity, P.Diag)):
         return x
     if isinstance(x, P.Zero):
@@ -283,7 +266,7 @@ def _is_distribution(e):
     return isinstance(e, P.Symbol) and "distribution" in e.assumptions
 
 
-@rule(P.Sum)
+@rule(Rule("sum rules"), P.Sum)
 def sum_rules(e, ctx):
     x = e.args[0]
     if x.is_scalar:
@@ -293,19 +276,19 @@ def sum_rules(e, ctx):
     if isinstance(x, P.Ones):
         return P.Const.make(numel(x.shape))
     if isinstance(x, P.Broadcast):
-        return smul(P.Const.make(numel(x.shape)), x.args[0])
+        return P.smul(P.Const.make(numel(x.shape)), x.args[0])
     if isinstance(x, P.Scale):
-        return smul(x.args[0], P.sum_(x.args[1]))
+        return P.smul(x.args[0], P.sum_(x.args[1]))
     if _is_distribution(x):
         return P.Const.make(x.shape[1])
-    if isinstance(x, P.Add) and any(_is_distribution(t) or _is_distribution(P._negated(t)) for t in x.args):
+    if isinstance(x, P.Add) and any(_is_distribution(t) or _is_distribution(P.negated(t)) for t in x.args):
         return P.add(*[P.sum_(t) for t in x.args])
     if isinstance(x, P.Transpose):
         return P.sum_(x.args[0])
     return None
 
 
-@rule(P.Diag)
+@rule(Rule("diag rules"), P.Diag)
 def diag_rules(e, ctx):
     v = e.args[0]
     if isinstance(v, P.Ones):
@@ -315,13 +298,13 @@ def diag_rules(e, ctx):
     if v.is_scalar:
         return v
     if isinstance(v, P.Broadcast):
-        return smul(v.args[0], P.identity(numel(v.shape)))
+        return P.smul(v.args[0], P.identity(numel(v.shape)))
     if isinstance(v, P.Scale):
-        return smul(v.args[0], P.diag(v.args[1]))
+        return P.smul(v.args[0], P.diag(v.args[1]))
     return None
 
 
-@rule(P.Unvec)
+@rule(Rule("reshapes", "unvec(vec(X)) = X", r"\operatorname{vec}^{-1}(\operatorname{vec}(X)) = X"), P.Unvec)
 def unvec_rules(e, ctx):
     v = e.args[0]
     if isinstance(v, P.Vec):
@@ -331,21 +314,23 @@ def unvec_rules(e, ctx):
     if isinstance(v, P.Zero):
         return P.zeros(*e.shape)
     if isinstance(v, P.Scale):
-        return smul(v.args[0], P.Unvec._new(e.params, (v.args[1],)))
+        return P.smul(v.args[0], P.Unvec._new(e.params, (v.args[1],)))
     return None
 
 
-@rule(P.Kron)
+@rule(Rule("Kronecker product with a scalar"), P.Kron)
 def kron_rules(e, ctx):
     A, B = e.args
     if A.is_scalar:
-        return smul(A, B)
+        return P.smul(A, B)
     if B.is_scalar:
-        return smul(B, A)
+        return P.smul(B, A)
     return None
 
 
-@rule(P.MatMul)
+@rule(Rule("products", "diag(u) v = u * v, 1^T diag(v) = v^T, I A = A",
+           r"\operatorname{diag}(u)\, v = u \odot v,\ "
+           r"\mathbf{1}^{\top} \operatorname{diag}(v) = v^{\top},\ I A = A"), P.MatMul)
 def matmul_rules(e, ctx):
     fs = []
     for f in e.args:
@@ -371,12 +356,12 @@ def matmul_rules(e, ctx):
     if not body:  # only identities and scalars were left
         out = P.identity(e.shape[0]) if not e.is_scalar else P.Const.make(1)
         for c in reversed(coef):
-            out = smul(c, out)
+            out = P.smul(c, out)
         return out
     if changed:
         out = body[0] if len(body) == 1 else P.MatMul._new((), tuple(body))
         for c in reversed(coef):
-            out = smul(c, out)
+            out = P.smul(c, out)
         return out
     # a chain that ends in a column is evaluated from the right: diag(u) (A v) = u * (A v)
     if len(fs) > 2 and fs[-1].shape[1] == 1:
@@ -416,7 +401,7 @@ def _scalar_front(fs):
     body = [f for f in fs if not f.is_scalar]
     out = body[0] if len(body) == 1 else P.MatMul._new((), tuple(body))
     for c in reversed(coef):
-        out = smul(c, out)
+        out = P.smul(c, out)
     return out
 
 
@@ -441,7 +426,7 @@ def _pair(a, b, n, ctx):
         if col(b):
             return P.sum_(b)
         if isinstance(b, P.Ones):
-            return smul(P.Const.make(b.shape[0]), P.ones(1, b.shape[1]))
+            return P.smul(P.Const.make(b.shape[0]), P.ones(1, b.shape[1]))
     # 1 1^T = the all-ones matrix
     if isinstance(a, P.Ones) and isinstance(b, P.Ones):
         if a.shape[1] == 1 and b.shape[0] == 1:
@@ -465,8 +450,6 @@ def _pair(a, b, n, ctx):
     return None
 
 
-# ---------------------------------------------------------------------------
-# Element-wise clusters.
 
 def _cost(e: P.Expr) -> int:
     """Printed size of a cluster: its nodes counted as a tree, operands as 1."""
@@ -476,161 +459,3 @@ def _cost(e: P.Expr) -> int:
         # a minus sign is free; a numeric factor counts once, not as a node and an operand
         return _cost(e.args[1]) + (e.args[0].value != -1)
     return 1 + sum(_cost(a) for a in e.args)
-
-
-_CLUSTER_CACHE: dict = {}
-
-
-CLUSTER_LIMIT = 40  # rational algebra on larger clusters can take SymPy minutes
-
-
-def _candidates(expr: sp.Expr):
-    yield expr
-    if sp.count_ops(expr) > CLUSTER_LIMIT:
-        yield sp.factor_terms(expr)
-        return
-    try:
-        c = sp.cancel(sp.together(expr))
-    except (sp.PolynomialError, TypeError, ValueError):
-        return
-    yield c
-    yield sp.factor_terms(c)
-    yield sp.factor_terms(expr)
-
-
-def simplify_cluster(e: P.Expr, ctx) -> P.Expr:
-    leaves = Leaves()
-    try:
-        s = to_sympy(e, leaves)
-    except LiftError:
-        return e
-    variants = [s]
-    # derivative functions written through the function's own output
-    outform = _output_forms(s, leaves, ctx)
-    if outform is not None:
-        variants.append(outform)
-    key = tuple(variants)
-    hit = _CLUSTER_CACHE.get(key)
-    if hit is None:
-        cands = []
-        for v in variants:
-            for c in _candidates(v):
-                if c not in cands:
-                    cands.append(c)
-        _CLUSTER_CACHE[key] = hit = cands
-    best, best_cost = e, _cost(e)
-    for c in hit:
-        try:
-            r = from_sympy(c, leaves.by_sym, e.shape)
-        except LiftError:
-            continue
-        r = ctx.structural(r)
-        k = _cost(r)
-        if k < best_cost:
-            best, best_cost = r, k
-    return best
-
-
-def _output_forms(s: sp.Expr, leaves: Leaves, ctx):
-    reps = {}
-    for call in s.atoms(sp.Function):
-        fn = F._BY_SYMPY.get(type(call))
-        if fn is None:
-            continue
-        primal = F.primal_of(fn)
-        if primal is None or primal.prime_in_output is None:
-            continue
-        arg = from_sympy(call.args[0], leaves.by_sym, _shape_of(call.args[0], leaves))
-        out_expr = P.apply(primal, arg)
-        named = ctx.named(out_expr)
-        if named is not None:
-            out_sym = leaves.sym(named)
-        elif s.has(primal.sympy(call.args[0])):
-            out_sym = primal.sympy(call.args[0])
-        else:
-            continue  # the output is not at hand: nothing to write sigma' through
-        reps[call] = primal.prime_in_output.subs({F.a: out_sym, F.t: call.args[0]})
-    if not reps:
-        return None
-    return s.xreplace(reps)
-
-
-def _shape_of(s, leaves):
-    for x in s.free_symbols:
-        if x in leaves.by_sym and not leaves.by_sym[x].is_scalar:
-            return leaves.by_sym[x].shape
-    return P.SCALAR
-
-
-# ---------------------------------------------------------------------------
-
-
-class Simplifier:
-    """Bottom-up rewriting to a fixed point, memoised over the shared graph.
-
-    defs maps named quantities to their definitions (a -> sigma(z)); the
-    simplifier uses them to write sigma'(z) through a.  trace, if given,
-    collects the names of the rules that fired, in order."""
-
-    def __init__(self, defs: dict | None = None, trace: list | None = None, clusters: bool = True):
-        self.defs = defs or {}
-        self.by_def = {d: v for v, d in self.defs.items()}
-        self.trace = trace
-        self.clusters = clusters
-        self.memo: dict = {}
-        self.smemo: dict = {}
-
-    def named(self, e):
-        return self.by_def.get(e)
-
-    def _note(self, name):
-        if self.trace is not None and (not self.trace or self.trace[-1] != name):
-            self.trace.append(name)
-
-    def structural(self, e: P.Expr, depth: int = 0) -> P.Expr:
-        r = self.smemo.get(e)
-        if r is not None:
-            return r
-        args = tuple(self.structural(a, depth) for a in e.args)
-        node = e.rebuild(args)
-        for _ in range(64):
-            new = None
-            for fn in RULES.get(type(node), ()):
-                new = fn(node, self)
-                if new is not None and new is not node:
-                    self._note(fn.__name__)
-                    break
-                new = None
-            if new is None:
-                break
-            node = self.structural(new, depth + 1) if depth < 200 else new
-        self.smemo[e] = node
-        self.smemo[node] = node
-        return node
-
-    def run(self, e: P.Expr) -> P.Expr:
-        r = self.memo.get(e)
-        if r is not None:
-            return r
-        args = tuple(self.run(a) for a in e.args)
-        node = self.structural(e.rebuild(args))
-        if self.clusters and node.elementwise:
-            new = simplify_cluster(node, self)
-            if new is not node:
-                self._note("element-wise algebra")
-                self.memo[node] = new  # guard against cycles
-                new = self.structural(new)
-            node = new
-        self.memo[e] = node
-        self.memo[node] = node
-        return node
-
-    __call__ = run
-
-
-def simplify(e, defs: dict | None = None) -> P.Expr:
-    """Compact textbook form: diag(u) v -> u * v, 1^T diag(v) -> v^T,
-    identities and zeros vanish, transposes move to the leaves, element-wise
-    algebra cancels.  ``jc.simplify(jc.diag(u) @ v)  # u * v``"""
-    e = P.as_expr(e, "simplify")
-    return Simplifier(defs).run(e)

@@ -12,7 +12,7 @@ from typing import Iterator
 
 import sympy as sp
 
-from .shapes import JacobiError, Shape, ShapeError, fmt_shape, is_scalar_shape, size
+from .shapes import Shape, fmt_shape, is_scalar_shape
 
 # Precedences shared by the printers (higher binds tighter).
 ADD = 10
@@ -33,6 +33,10 @@ class Expr:
     precedence = ATOM
     #: True for element-wise nodes whose output entry i depends only on entry i of the inputs.
     elementwise = False
+    #: True for nodes that join an element-wise cluster (lift.py): they give ``_sympy``.
+    cluster = False
+    #: True for structured Jacobian blocks whose transpose rule is not the dense J^T g.
+    block = False
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -66,7 +70,7 @@ class Expr:
 
     @property
     def T(self) -> "Expr":
-        from .primitives import transpose
+        from .matrix import transpose
 
         return transpose(self)
 
@@ -95,7 +99,7 @@ class Expr:
         """The Symbol leaves, in first-appearance order."""
         c = self._cache.get("symbols")
         if c is None:
-            from .primitives import Symbol
+            from .leaves import Symbol
 
             c = tuple(n for n in self.walk() if isinstance(n, Symbol))
             self._cache["symbols"] = c
@@ -141,14 +145,79 @@ class Expr:
         return str(self)
 
     def _repr_latex_(self) -> str:
-        from .latex import latex
+        from .printing import latex
 
         return "$\\displaystyle " + latex(self) + "$"
 
     def __bool__(self):
         return True
 
-    # Operators are attached in primitives.py, next to the nodes they build.
+    # -- operators: numpy's meaning, @ matrix product, * / ** element-wise ---------
+    # The constructors live beside their nodes (elementwise.py, matrix.py), which
+    # import this module: the one import cycle of the core, named in tests/test_layers.py.
+    def __add__(self, o):
+        return _ops().add(self, o)
+
+    def __radd__(self, o):
+        return _ops().add(o, self)
+
+    def __sub__(self, o):
+        return _ops().sub(self, o)
+
+    def __rsub__(self, o):
+        return _ops().sub(o, self)
+
+    def __mul__(self, o):
+        return _ops().mul(self, o)
+
+    def __rmul__(self, o):
+        return _ops().mul(o, self)
+
+    def __truediv__(self, o):
+        return _ops().div(self, o)
+
+    def __rtruediv__(self, o):
+        return _ops().div(o, self)
+
+    def __pow__(self, o):
+        return _ops().power(self, o)
+
+    def __rpow__(self, o):
+        return _ops().power(o, self)
+
+    def __matmul__(self, o):
+        from .matrix import matmul
+
+        return matmul(self, o)
+
+    def __rmatmul__(self, o):
+        from .matrix import matmul
+
+        return matmul(o, self)
+
+    def __neg__(self):
+        return _ops().neg(self)
+
+    def __pos__(self):
+        return self
+
+    __array_ufunc__ = None  # numpy defers to these operators instead of broadcasting over an Expr
+
+    # -- the transpose rule of a Jacobian block ----------------------------------
+    def _pullback(self, G: "Expr", in_shape) -> "Expr":
+        """vec(G)^T J laid out in the input's shape, for this node J used as a Jacobian.
+        The general rule, J^T vec(G); structured blocks (diag, kron, 1, I ...) override it."""
+        from .blocks import reshape_like, vec
+        from .matrix import matmul, transpose
+
+        g = G if G.shape[1] == 1 else (transpose(G) if G.shape[0] == 1 else vec(G))
+        return reshape_like(matmul(transpose(self), g), in_shape)
+
+
+def _ops():
+    import sys
+
+    return sys.modules[__package__ + ".elementwise"]  # the package's name `elementwise` is the constructor
 
 
 class SameShape(Expr):
@@ -160,6 +229,21 @@ class SameShape(Expr):
     @classmethod
     def _shape(cls, params, args):
         return args[0].shape
+
+
+class Call(Expr):
+    """A node printed as a function applied to its argument: name(x)."""
+
+    __slots__ = ()
+    precedence = ATOM
+    text_name = ""
+    latex_name = ""
+
+    def _text(self, p):
+        return f"{self.text_name}({p.doprint(self.args[0])})"
+
+    def _latex(self, p):
+        return self.latex_name + r"\left(" + p.doprint(self.args[0]) + r"\right)"
 
 
 def _param_repr(params) -> str:
@@ -184,9 +268,6 @@ def describe(e: Expr) -> str:
     return f"{s} ({fmt_shape(e.shape)})"
 
 
-__all__ = ["Expr", "JacobiError", "ShapeError", "describe", "size"]
-
-
 def rewrite(e: "Expr", fn) -> "Expr":
     """e rebuilt from the leaves up over the shared graph; each rebuilt node is
     replaced by fn(node) where fn returns a node (None keeps it)."""
@@ -203,49 +284,3 @@ def rewrite(e: "Expr", fn) -> "Expr":
     return go(e)
 
 
-class Rule(str):
-    """The rule that justifies a step.  It reads as its text ("sum rule: d(u + v)/du = I")
-    and carries the same rule for LaTeX: ``parts`` holds (name, text, formula in math) triples."""
-
-    __slots__ = ("parts",)
-
-    def __new__(cls, name: str, text: str = "", formula: str = ""):
-        s = super().__new__(cls, f"{name}: {text}" if text else name)
-        s.parts = ((name, text, formula),)
-        return s
-
-    def render(self, escape=str) -> str:
-        """Each name, then its formula in $...$ (or its text, escaped, where it has no formula)."""
-        return "; ".join(escape(n) + (f": ${f}$" if f else (": " + escape(t) if t else "")) for n, t, f in self.parts)
-
-    @property
-    def latex(self) -> str:
-        """Text-mode LaTeX: each name, then its formula in math mode."""
-        return self.render(latex_text)
-
-    @classmethod
-    def join(cls, rules) -> "Rule":
-        """Several rules read as one annotation, "a; b", each kept once."""
-        rules = [r if isinstance(r, Rule) else cls(r) for r in dict.fromkeys(rules)]
-        if len(rules) == 1:
-            return rules[0]
-        out = super().__new__(cls, "; ".join(rules))
-        out.parts = tuple(p for r in rules for p in r.parts)
-        return out
-
-
-def latex_text(s: str) -> str:
-    """Plain text made safe for LaTeX's text mode."""
-    out = []
-    for ch in s:
-        if ch in "&%$#_{}":
-            out.append("\\" + ch)
-        elif ch == "^":
-            out.append(r"\^{}")
-        elif ch == "~":
-            out.append(r"\~{}")
-        elif ch == "\\":
-            out.append(r"\textbackslash{}")
-        else:
-            out.append(ch)
-    return "".join(out)

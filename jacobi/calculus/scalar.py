@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .expr import Expr
-from .shapes import JacobiError
+from ..core.expr import Expr
+from ..core.shapes import JacobiError
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def _d(f, w):
 
 
 def derive(f, wrt, via: dict | None = None):
-    from .chain import Derivation, Step
+    from .derivation import Derivation, Step
 
     ws = _vars(wrt)
     fs = _funcs(f)

@@ -3,46 +3,14 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .expr import Expr, Rule, latex_text
-from .printing import Printer
-from .shapes import JacobiError
-
-
-class LatexPrinter(Printer):
-    method = "_latex"
-
-    def wrap(self, s: str) -> str:
-        return r"\left(" + s + r"\right)"
-
-    def base(self, e: Expr) -> str:
-        """The base of a superscript: parenthesised if it is compound or carries one already (W^{2})."""
-        from .primitives import Broadcast
-
-        if isinstance(e, Broadcast):
-            e = e.args[0]
-        s = self.paren(e, 50 + 1)
-        if s.startswith(r"\left("):
-            return s
-        depth = 0
-        for ch in s:
-            depth += ch == "{"
-            depth -= ch == "}"
-            if depth == 0 and ch in "^'":
-                return self.wrap(s)
-        return s
-
-
-def latex(e) -> str:
-    """LaTeX for an expression: sigma(z^{l}), \\odot, W^{\\top}, \\operatorname{diag} ..."""
-    if isinstance(e, Expr):
-        return LatexPrinter().doprint(e)
-    if hasattr(e, "latex") and isinstance(e.latex, str):
-        return e.latex
-    if isinstance(e, sp.MatrixBase):
-        return sp.latex(e, mat_str="bmatrix", mat_delim="")
-    if isinstance(e, sp.Basic):
-        return sp.latex(e)
-    raise TypeError(f"no LaTeX form for {e!r}")
+from ..calculus.derivation import FORMATS, Partial
+from ..calculus.explicit import Evaluator
+from ..core.expr import Expr
+from ..core.leaves import Symbol
+from ..core.printing import latex
+from ..core.rules import Rule, latex_text
+from ..core.shapes import JacobiError, concrete
+from .indexform import element, free_indices, index_latex
 
 
 def rule_latex(rule) -> str:
@@ -57,10 +25,6 @@ EXPLICIT_ROWS, EXPLICIT_COLS = 4, 6
 def explicit_latex(J: Expr, sizes: dict | None = None) -> str | None:
     """A small Jacobian written out entry by entry (bmatrix), or None if its size is
     not concrete or too large to be worth reading."""
-    from .explicit import Evaluator
-    from .indexform import element
-    from .primitives import Symbol
-    from .shapes import concrete
 
     if not isinstance(J, Expr):
         return None
@@ -87,12 +51,9 @@ def explicit_latex(J: Expr, sizes: dict | None = None) -> str | None:
 
 def index_form(step) -> str | None:
     """The index form "lhs = rhs" of a result step, where it has one."""
-    from .chain import Partial
-    from .indexform import element, free_indices, index_latex
-    from .primitives import Symbol
 
-    if step.index:
-        return step.index
+    if step.tag and step.tag[0] in ("BP3", "BP4"):
+        return _bp_index(*step.tag)
     lhs, rhs = step.lhs, step.rhs
     if isinstance(lhs, Partial) and lhs.params[0] == "gradient":
         f, x = lhs.args
@@ -107,6 +68,20 @@ def index_form(step) -> str | None:
         return None
     right = index_latex(rhs, idx)
     return None if right is None else left + " = " + right
+
+
+def _bp_index(name, l, batch) -> str:
+    """BP3 and BP4 by components, as the textbook states them (batch: sums over the examples x)."""
+    if name == "BP3":
+        left = rf"\frac{{\partial C}}{{\partial b^{{{l}}}_{{j}}}}"
+        if batch:
+            return left + rf" = \frac{{1}}{{m}} \sum_{{x}} \delta^{{{l}}}_{{j}}(x)"
+        return left + rf" = \delta^{{{l}}}_{{j}}"
+    tex = "x" if l == 1 else f"a^{{{l - 1}}}"
+    left = rf"\frac{{\partial C}}{{\partial w^{{{l}}}_{{jk}}}}"
+    if batch:
+        return left + rf" = \frac{{1}}{{m}} \sum_{{x}} {tex}_{{k}}(x) \delta^{{{l}}}_{{j}}(x)"
+    return left + rf" = {tex}_{{k}} \delta^{{{l}}}_{{j}}"
 
 
 def derivation_latex(d, env: str = "align*", explicit: bool | None = None, sizes: dict | None = None) -> str:
@@ -221,3 +196,15 @@ def compile_pdf(tex_path, timeout: float = 120.0):
         out = tex_path.with_suffix(".pdf")
         out.write_bytes(pdf.read_bytes())
     return out
+
+
+def _repr_latex(d) -> str:
+    return "$$" + derivation_latex(d, env="aligned") + "$$"
+
+
+FORMATS.update({
+    "latex": derivation_latex,
+    "markdown": derivation_markdown,
+    "document": lambda d, title="Derivation": document([(title, d)], title=title),
+    "repr_latex": _repr_latex,
+})

@@ -14,9 +14,9 @@ from typing import Callable
 
 import numpy as np
 
-from .chain import inline
-from .codegen import lambdify
-from .shapes import JacobiError
+from ..calculus.chain import inline
+from ..codegen.lambdify import lambdify
+from ..core.shapes import JacobiError
 
 
 def load_gradient(path, name: str = "gradient") -> Callable:

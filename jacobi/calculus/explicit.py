@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .expr import Expr
-from .shapes import JacobiError, concrete
+from ..core.expr import Expr
+from ..core.shapes import JacobiError, concrete
 
 MAX_ENTRIES = 4096
 

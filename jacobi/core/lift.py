@@ -11,7 +11,9 @@ from __future__ import annotations
 import sympy as sp
 
 from . import functions as F
-from . import primitives as P
+from .elementwise import add, apply, broadcast, div, mul, power
+from .expr import Expr
+from .leaves import Const
 from .shapes import JacobiError
 
 
@@ -27,7 +29,7 @@ class Leaves:
         self.by_expr: dict = {}
         self.by_sym: dict = {}
 
-    def sym(self, e: P.Expr) -> sp.Symbol:
+    def sym(self, e: Expr) -> sp.Symbol:
         s = self.by_expr.get(e)
         if s is None:
             s = sp.Symbol(f"{self.prefix}{len(self.by_expr)}")
@@ -36,46 +38,24 @@ class Leaves:
         return s
 
 
-def is_cluster_node(e: P.Expr) -> bool:
-    return e.elementwise or isinstance(e, (P.Const, P.Ones, P.Zero))
+def is_cluster_node(e: Expr) -> bool:
+    return e.cluster
 
 
-def to_sympy(e: P.Expr, leaves: Leaves) -> sp.Expr:
+def to_sympy(e: Expr, leaves: Leaves) -> sp.Expr:
+    """The scalar SymPy expression of an element-wise cluster; every other node is a leaf."""
     memo: dict = {}
 
     def go(n):
         r = memo.get(n)
-        if r is not None:
-            return r
-        if isinstance(n, P.Const):
-            r = n.value
-        elif isinstance(n, P.Ones):
-            r = sp.Integer(1)
-        elif isinstance(n, P.Zero):
-            r = sp.Integer(0)
-        elif isinstance(n, P.Add):
-            r = sp.Add(*[go(a) for a in n.args])
-        elif isinstance(n, (P.Hadamard,)):
-            r = sp.Mul(*[go(a) for a in n.args])
-        elif isinstance(n, P.Scale):
-            r = go(n.args[0]) * go(n.args[1])
-        elif isinstance(n, P.Broadcast):
-            r = go(n.args[0])
-        elif isinstance(n, P.Div):
-            r = go(n.args[0]) / go(n.args[1])
-        elif isinstance(n, P.Power):
-            r = go(n.args[0]) ** go(n.args[1])
-        elif isinstance(n, P.Apply):
-            r = n.fn.sympy(go(n.args[0]))
-        else:
-            r = leaves.sym(n)
-        memo[n] = r
+        if r is None:
+            r = memo[n] = n._sympy(go) if n.cluster else leaves.sym(n)
         return r
 
     return go(e)
 
 
-def from_sympy(expr: sp.Expr, leaf_map: dict, shape) -> P.Expr:
+def from_sympy(expr: sp.Expr, leaf_map: dict, shape) -> Expr:
     """Rebuild an expression of the given shape from a scalar SymPy expression
     whose symbols are keys of leaf_map (symbol -> jacobi expression)."""
     memo: dict = {}
@@ -95,29 +75,29 @@ def from_sympy(expr: sp.Expr, leaf_map: dict, shape) -> P.Expr:
             if s.is_number or all(x.is_integer and x.is_positive for x in s.free_symbols):
                 if s.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
                     raise LiftError(f"{s} is not finite")
-                return P.Const.make(s)
+                return Const.make(s)
         if isinstance(s, sp.Add):
             terms = [go(a) for a in s.args]
-            return P.add(*terms)
+            return add(*terms)
         if isinstance(s, sp.Mul):
             c, rest = s.as_coeff_Mul()
             if c != 1 and rest != 1:
-                return P.mul(P.Const.make(c), go(rest))
+                return mul(Const.make(c), go(rest))
             num, den = [], []
             for f in s.args:
                 if isinstance(f, sp.Pow) and f.exp.is_number and f.exp < 0:
-                    den.append(go(f.base) if f.exp == -1 else P.power(go(f.base), P.Const.make(-f.exp)))
+                    den.append(go(f.base) if f.exp == -1 else power(go(f.base), Const.make(-f.exp)))
                 else:
                     num.append(go(f))
             top = _product(num)
             if not den:
                 return top
-            return P.div(top, _product(den))
+            return div(top, _product(den))
         if isinstance(s, sp.Pow):
             if s.exp.is_number and s.exp < 0:
-                base = go(s.base) if s.exp == -1 else P.power(go(s.base), P.Const.make(-s.exp))
-                return P.div(P.Const.make(1), base)
-            return P.power(go(s.base), go(s.exp))
+                base = go(s.base) if s.exp == -1 else power(go(s.base), Const.make(-s.exp))
+                return div(Const.make(1), base)
+            return power(go(s.base), go(s.exp))
         if isinstance(s, sp.Function) and len(s.args) == 1:
             fn = F._BY_SYMPY.get(type(s))
             if fn is None:
@@ -125,21 +105,21 @@ def from_sympy(expr: sp.Expr, leaf_map: dict, shape) -> P.Expr:
                     fn = F.from_sympy_function(type(s))
                 except JacobiError as err:
                     raise LiftError(str(err)) from None
-            return P.apply(fn, go(s.args[0]))
+            return apply(fn, go(s.args[0]))
         raise LiftError(f"no element-wise form for {s}")
 
     out = go(sp.sympify(expr))
     if out.shape != shape:
         if not out.is_scalar:
             raise LiftError(f"{expr} has shape {out.shape}, expected {shape}")
-        out = P.broadcast(out, shape)
+        out = broadcast(out, shape)
     return out
 
 
 def _product(fs):
     if not fs:
-        return P.Const.make(1)
+        return Const.make(1)
     out = fs[0]
     for f in fs[1:]:
-        out = P.mul(out, f)
+        out = mul(out, f)
     return out

@@ -17,14 +17,14 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from . import functions as F
-from . import primitives as P
-from .chain import substitute
-from .codegen import CodePrinter, Line, backend, emit
-from .expr import ATOM, Expr, SameShape, rewrite
-from .lift import Leaves, from_sympy
-from .shapes import JacobiError, ShapeError, fmt_shape
-from .simplify import Simplifier
+from .. import core as P
+from ..calculus.chain import substitute
+from ..calculus.simplify import Simplifier
+from ..codegen.lambdify import CodePrinter, Line, backend, emit
+from ..core import functions as F
+from ..core.expr import ATOM, Expr, SameShape, rewrite
+from ..core.lift import Leaves, from_sympy
+from ..core.shapes import JacobiError, ShapeError, fmt_shape
 
 M = sp.Symbol("m", integer=True, positive=True)
 
@@ -35,7 +35,7 @@ class Flat(SameShape):
     __slots__ = ()
     precedence = ATOM
 
-    def _numpy(self, p):
+    def _code(self, p):
         x = self.args[0]
         if isinstance(x, P.MatMul) and len(x.args) == 2 and isinstance(x.args[1], P.Ones):
             A = x.args[0]
@@ -51,7 +51,7 @@ class SoftmaxPair(SameShape):
     __slots__ = ()
     precedence = ATOM
 
-    def _numpy(self, p):
+    def _code(self, p):
         z, ax = self.args[0], self.params[0]
         if p.be.name == "numpy":
             p.need({"_softmax_log": _SOFTMAX_LOG})
@@ -95,7 +95,7 @@ def stabilize(e: Expr, defs: dict) -> Expr:
                 c, t = t, c
             is_one = isinstance(c, P.Ones) or (isinstance(c, P.Broadcast) and isinstance(c.args[0], P.Const)
                                                 and c.args[0].value == 1)
-            n = P._negated(t)
+            n = P.negated(t)
             if is_one and n is not None:
                 return n
         return None

@@ -1,0 +1,155 @@
+"""derive, gradient and jacobian: the chain rule's results, with their steps."""
+from __future__ import annotations
+
+from .. import core as P
+from ..core.expr import Expr, describe
+from ..core.rules import Rule
+from ..core.shapes import JacobiError, ShapeError
+from .chain import forward, inline, linearize, reverse, substitute
+from .derivation import Derivation, Step, partial
+from .simplify import Simplifier
+
+
+def _check_rules(f: Expr, ws) -> None:
+    """Refuse, up front, a node on the way to the variables that has no derivative rule."""
+    for node in f.walk():
+        if node.args and not hasattr(node, "local_jacobian") and any(node.depends_on(w) for w in ws):
+            raise JacobiError(f"jacobi has no derivative rule for {type(node).__name__.lower()} yet: "
+                              f"cannot differentiate {describe(node)}")
+
+
+def _check_wrt(wrt):
+    many = isinstance(wrt, (list, tuple))
+    ws = list(wrt) if many else [wrt]
+    if not ws:
+        raise JacobiError("nothing to differentiate with respect to")
+    for w in ws:
+        if not isinstance(w, P.Symbol):
+            what = describe(w) if isinstance(w, Expr) else repr(w)
+            raise JacobiError(
+                f"can only differentiate with respect to a symbol (jc.scalar, jc.vector or jc.matrix); got {what}"
+            )
+    return ws, many
+
+
+def derive(f, wrt, *, simplify: bool = True, name: str = "f", latex: str | None = None, **kw) -> Derivation:
+    """Differentiate f with respect to a symbol (or a list of symbols) and keep the steps.
+
+    For a scalar f the result is the gradient (the shape of each variable);
+    for a vector f it is the Jacobian in numerator layout.  SymPy scalar
+    expressions are accepted as in the lecture examples.  name (and latex)
+    is what the steps call the function: f, or C for a cost.
+
+    >>> d = jc.derive(jc.sum(jc.sigmoid(W @ x + b)), W)
+    >>> d.result        # sigmoid'(W @ x + b) @ x.T
+    """
+    from . import scalar as scalar_mod
+
+    if scalar_mod.is_sympy_input(f):
+        return scalar_mod.derive(f, wrt, **kw)
+    if kw:
+        raise JacobiError(f"unexpected options for a jacobi expression: {', '.join(kw)}")
+    if not isinstance(f, Expr):
+        raise JacobiError(f"cannot differentiate {f!r}: build it from jc.scalar/jc.vector/jc.matrix symbols")
+    ws, many = _check_wrt(wrt)
+    _check_rules(f, ws)
+    out = (name, latex)
+    if f.is_scalar:
+        return _derive_reverse(f, ws, many, simplify, out)
+    if many:
+        return _derive_many_forward(f, ws, simplify, out)
+    return _derive_forward(f, ws[0], simplify, out)
+
+
+def _define_steps(prog, f):
+    """The function under its name, then one intermediate variable per operation."""
+    shown = prog.output in prog.defs and prog.defs[prog.output] is not f  # one operation: its define says it
+    steps = [Step("define", prog.output, f, Rule("the function"))] if shown else []
+    return steps + [Step("define", v, d, Rule("intermediate variable")) for v, d in prog.defs.items()]
+
+
+def _derive_reverse(f, ws, many, simplify, out=("f", None)):
+    prog = linearize(f, ws, name=out[0], latex=out[1])
+    steps = _define_steps(prog, f)
+    if prog.output not in prog.defs:  # f is one of the variables, or does not depend on them
+        res = [P.Const.make(1) if w is f else P.zeros(*w.shape) for w in ws]
+        for w, r in zip(ws, res):
+            why = "d f/d f = 1" if w is f else "f does not depend on " + w.name
+            steps.append(Step("result", partial(f, w, "gradient"), r, why))
+        return Derivation(f, ws, res if many else res[0], steps, [], "gradient")
+    adj, ref, named, steps = reverse(prog, ws, simplify=simplify, steps=steps)
+    full = inline(prog.defs)
+    S = Simplifier() if simplify else None
+    res = []
+    for w in ws:
+        g = substitute(adj[w], full)
+        if S:
+            g = S(g)
+        steps.append(Step("result", partial(prog.output, w, "gradient"), g, Rule("substitute back")))
+        res.append(g)
+    return Derivation(f, ws, res if many else res[0], steps, list(prog.defs.items()), "gradient")
+
+
+def _derive_forward(f, x, simplify, out=("f", None)):
+    prog = linearize(f, [x], name=out[0], latex=out[1])
+    steps = _define_steps(prog, f)
+    if prog.output not in prog.defs:
+        if f is x:
+            J = P.identity(P.numel(x.shape))
+            steps.append(Step("result", partial(f, x), J, "d x/d x = I"))
+        else:
+            J = P.zeros(P.numel(f.shape), P.numel(x.shape))
+            steps.append(Step("result", partial(f, x), J, "f does not depend on " + x.name))
+        return Derivation(f, [x], J, steps, [], "jacobian")
+    jac, steps = forward(prog, x, simplify=simplify, steps=steps)
+    full = inline(prog.defs)
+    J = substitute(jac[prog.output], full)
+    if simplify:
+        J = Simplifier()(J)
+    steps.append(Step("result", partial(prog.output, x), J, Rule("substitute back")))
+    return Derivation(f, [x], J, steps, list(prog.defs.items()), "jacobian")
+
+
+def _derive_many_forward(f, ws, simplify, out=("f", None)):
+    parts = [_derive_forward(f, w, simplify, out) for w in ws]
+    steps = [s for d in parts for s in d.steps]
+    return Derivation(f, ws, [d.result for d in parts], steps, parts[0].definitions, "jacobian")
+
+
+def gradient(f, wrt, *, simplify: bool = True):
+    """The gradient of a scalar f: the shape of each variable.
+
+    >>> jc.gradient(jc.sum((W @ x + b - y) ** 2) / 2, W)   # (W @ x + b - y) @ x.T
+    """
+    from . import scalar as scalar_mod
+
+    if scalar_mod.is_sympy_input(f):
+        return scalar_mod.gradient(f, wrt)
+    if isinstance(f, Expr) and not f.is_scalar:
+        raise ShapeError(f"the gradient needs a scalar function; {describe(f)} is not one (use jc.jacobian)")
+    return derive(f, wrt, simplify=simplify).result
+
+
+def jacobian(f, wrt, *, simplify: bool = True):
+    """The Jacobian in numerator layout: one row per component of f, one
+    column per component of wrt (vec, column-major, for matrices).
+
+    >>> jc.jacobian(jc.sigmoid(W @ x), x)   # diag(sigmoid'(W @ x)) @ W
+    """
+    from . import scalar as scalar_mod
+
+    if scalar_mod.is_sympy_input(f):
+        return scalar_mod.jacobian(f, wrt)
+    if not isinstance(f, Expr):
+        raise JacobiError(f"cannot differentiate {f!r}: build it from jc.scalar/jc.vector/jc.matrix symbols")
+    ws, many = _check_wrt(wrt)
+    if f.is_scalar:
+        d = derive(f, ws, simplify=simplify)
+        rows = [_row(g, simplify) for g in d.result]
+        return rows if many else rows[0]
+    return derive(f, wrt, simplify=simplify).result
+
+
+def _row(g, simplify):
+    r = P.transpose(P.vec(g)) if g.shape[1] != 1 else P.transpose(g)
+    return Simplifier()(r) if simplify else r

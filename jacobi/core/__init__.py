@@ -1,0 +1,23 @@
+"""The core: shaped expression nodes, the primitives and their registries.
+
+Everything above (calculus, codegen, render, nn, parse) reads these; nothing
+here imports from them.  The modules load in a fixed order: the leaves first,
+then the operations that refer back to them (the one import cycle of the
+core, named in tests/test_layers.py), so this file is not sorted.
+"""
+# isort: skip_file
+from .shapes import JacobiError, Shape, ShapeError, Size, concrete, fmt_shape, is_scalar_shape, numel, size
+from .expr import ADD, ATOM, MATMUL, MUL, POSTFIX, POW, Call, Expr, SameShape, describe, rewrite
+from .rules import Rule, latex_text
+from .registry import PRIMITIVES, primitive
+from . import functions
+from .functions import ElementwiseFunction
+from .leaves import (ONE, SCALAR, Commutation, Const, Identity, Ones, Symbol, Zero, as_expr, commutation, identity,
+                     matrix, new_symbol, ones, scalar, vector, zeros)
+from .elementwise import (Add, Apply, Broadcast, Div, Hadamard, Power, Scale, add, apply, broadcast, div, elementwise,
+                          exp, hadamard, log, mul, neg, negated, power, relu, scale, sigmoid, smul, softplus, step, sub,
+                          tanh)
+from .matrix import LogSoftmax, MatMul, Softmax, Sum, Transpose, dot, log_softmax, matmul, softmax, sum_, transpose
+from .blocks import Diag, Kron, SoftmaxJacobian, Unvec, Vec, apply_linear, diag, kron, reshape_like, vec
+from .printing import LatexPrinter, Printer, TextPrinter, latex, text
+from . import lift

@@ -1,0 +1,229 @@
+"""Jacobian blocks: the linear maps that local Jacobians are made of.
+
+Each block gives its transpose rule (``_pullback``): vec(G)^T J laid out in the
+input's shape, so that the chain rule never forms a Jacobian as a dense array:
+(delta^T)(a^T kron I) comes out as delta a^T.  Each class is followed by its
+constructor.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from .expr import ATOM, MATMUL, POSTFIX, Call, Expr, describe
+from .leaves import ONE, as_expr, identity, ones
+from .registry import primitive
+from .rules import Rule
+from .shapes import ShapeError, fmt_shape, numel
+
+
+@primitive
+class Diag(Call):
+    """diag(vec(D)): element-wise multiplication by D as a linear map."""
+
+    __slots__ = ()
+    block = True
+    text_name = 'diag'
+    latex_name = '\\operatorname{diag}'
+
+    @classmethod
+    def _shape(cls, params, args):
+        n = numel(args[0].shape)
+        return (n, n)
+
+    def _code(self, p):
+        d = self.args[0]
+        return f"{p.np}.diagflat({p.transpose(d)})" if d.shape[1] != 1 else f"{p.np}.diagflat({p.ref(d, 0)})"
+
+    def _explicit(self, ev):
+        d = ev(self.args[0])
+        v = [d[j, k] for k in range(d.cols) for j in range(d.rows)]
+        return sp.diag(*v)
+
+    def _pullback(self, G, in_shape):
+        D = self.args[0]
+        return reshape_like(hadamard(reshape_like(G, D.shape), D), in_shape)
+
+
+def diag(v) -> Expr:
+    """diag(vec(v)): the diagonal matrix with v's entries on its diagonal."""
+    return Diag._new((), (as_expr(v, "diag"),))
+
+
+@primitive
+class Kron(Expr):
+    """The Kronecker product P kron Q: vec(X) -> vec(Q X P^T)."""
+
+    __slots__ = ()
+    block = True
+    precedence = MATMUL
+
+    @classmethod
+    def _shape(cls, params, args):
+        (a, b), (c, d) = args[0].shape, args[1].shape
+        return (a * c, b * d)
+
+    def _text(self, p):
+        return f"kron({p.doprint(self.args[0])}, {p.doprint(self.args[1])})"
+
+    def _latex(self, p):
+        return p.paren(self.args[0], MATMUL + 1) + r" \otimes " + p.paren(self.args[1], MATMUL + 1)
+
+    def _code(self, p):
+        return f"{p.np}.kron({p.ref(self.args[0], 0)}, {p.ref(self.args[1], 0)})"
+
+    def _explicit(self, ev):
+        from sympy.physics.quantum import TensorProduct
+
+        return TensorProduct(ev(self.args[0]), ev(self.args[1]))
+
+    def _pullback(self, G, in_shape):
+        P, Q = self.args
+        out_shape = (Q.shape[0], P.shape[0])
+        return reshape_like(matmul(transpose(Q), reshape_like(G, out_shape), P), in_shape)
+
+
+def kron(a, b) -> Expr:
+    return Kron._new((), (as_expr(a), as_expr(b)))
+
+
+@primitive
+class Vec(Call):
+    """vec(X): the columns of X stacked into one column."""
+
+    __slots__ = ()
+    block = True
+    text_name = 'vec'
+    latex_name = '\\operatorname{vec}'
+    rules = {"X": Rule("vec is a reshape", "d vec(X)/d vec(X) = I",
+                       r"\frac{\partial \operatorname{vec}(X)}{\partial \operatorname{vec}(X)} = I")}
+
+    @classmethod
+    def _shape(cls, params, args):
+        return (numel(args[0].shape), ONE)
+
+    def local_jacobian(self, i, out):
+        return identity(numel(self.shape)), self.rules["X"]
+
+    def _code(self, p):
+        return f"{p.ref(self.args[0], POSTFIX)}.reshape(-1, 1, order='F')"
+
+    def _explicit(self, ev):
+        X = ev(self.args[0])
+        return sp.Matrix([X[j, k] for k in range(X.cols) for j in range(X.rows)])
+
+    def _pullback(self, G, in_shape):
+        X = self.args[0]
+        if X.shape[1] == 1:
+            return matmul(transpose(G), X)
+        return sum_(hadamard(G, X))
+
+
+def vec(x) -> Expr:
+    x = as_expr(x)
+    if x.shape[1] == 1:
+        return x
+    if isinstance(x, Unvec):
+        return x.args[0]
+    return Vec._new((), (x,))
+
+
+@primitive
+class Unvec(Call):
+    """The inverse of vec: a column of r*c entries laid out as an r x c matrix."""
+
+    __slots__ = ()
+    text_name = 'unvec'
+    latex_name = '\\operatorname{vec}^{-1}'
+    rules = {"v": Rule("unvec is a reshape", "d vec(unvec(v))/dv = I",
+                       r"\frac{\partial \operatorname{vec}(\operatorname{unvec}(v))}{\partial v} = I")}
+
+    @classmethod
+    def _shape(cls, params, args):
+        return (params[0], params[1])
+
+    def local_jacobian(self, i, out):
+        return identity(numel(self.shape)), self.rules["v"]
+
+    def _code(self, p):
+        return f"{p.ref(self.args[0], ATOM)}.reshape({p.shape(self.shape)}, order='F')"
+
+    def _explicit(self, ev):
+        v = ev(self.args[0])
+        r, c = ev.dims(self.shape)
+        return sp.Matrix(r, c, lambda j, k: v[k * r + j, 0])
+
+
+@primitive
+class SoftmaxJacobian(Call):
+    """The Jacobian of a column-wise softmax with output S: block-diagonal,
+    diag(s_j) - s_j s_j^T for each column."""
+
+    __slots__ = ()
+    block = True
+    text_name = 'softmax_jacobian'
+    latex_name = 'J_{\\operatorname{softmax}}'
+
+    @classmethod
+    def _shape(cls, params, args):
+        n = numel(args[0].shape)
+        return (n, n)
+
+    def _code(self, p):
+        p.need({"_softmax_jacobian": _SOFTMAX_JAC})
+        return f"_softmax_jacobian({p.ref(self.args[0], 0)})"
+
+    def _explicit(self, ev):
+        S = ev(self.args[0])
+        n, m = S.shape
+        J = sp.zeros(n * m, n * m)
+        for k in range(m):
+            for i in range(n):
+                for j in range(n):
+                    J[k * n + i, k * n + j] = S[i, k] * ((1 if i == j else 0) - S[j, k])
+        return J
+
+    def _pullback(self, G, in_shape):
+        S = self.args[0]
+        n, m = S.shape
+        SG = hadamard(S, G)
+        return add(SG, neg(hadamard(S, matmul(ones(n, 1), ones(1, n), SG))))
+
+
+_SOFTMAX_JAC = """def _softmax_jacobian(s):
+    n, m = s.shape
+    J = np.zeros((n * m, n * m))
+    for k in range(m):
+        c = s[:, k:k + 1]
+        J[k * n:(k + 1) * n, k * n:(k + 1) * n] = np.diagflat(c) - c @ c.T
+    return J
+"""
+
+
+def reshape_like(G: Expr, shape) -> Expr:
+    """G, a gradient laid out as vec, in the given shape (only the reshapes that
+    keep vec unchanged: a column, a row, a scalar)."""
+    if G.shape == shape:
+        return G
+    if numel(G.shape) != numel(shape):
+        raise ShapeError(f"cannot reshape {describe(G)} to {fmt_shape(shape)}")
+    if (G.shape[0] == 1 or G.shape[1] == 1) and (shape[0] == 1 or shape[1] == 1):
+        return transpose(G)
+    if G.shape[1] == 1:
+        if isinstance(G, Vec):
+            return G.args[0]
+        return Unvec._new((shape[0], shape[1]), (G,))
+    if shape[1] == 1:
+        return vec(G)
+    raise ShapeError(f"cannot reshape {describe(G)} to {fmt_shape(shape)}")
+
+
+def apply_linear(J: Expr, v: Expr) -> Expr:
+    """J v for a Jacobian block J and v laid out as vec(input)."""
+    if v.shape[1] != 1:
+        v = vec(v)
+    return matmul(J, v)
+
+
+# The operations these blocks are made of; their modules are loaded with this one (core/__init__.py).
+from .elementwise import add, hadamard, neg  # noqa: E402
+from .matrix import matmul, sum_, transpose  # noqa: E402

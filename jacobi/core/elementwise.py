@@ -1,0 +1,545 @@
+"""Element-wise operations: sums, scalar expansion, Hadamard products,
+quotients, powers and element-wise functions.
+
+Each class is followed by its constructor.  An element-wise node acts entry by
+entry, so a cluster of them is one scalar SymPy expression (``_sympy``, used
+by lift.py); its local Jacobians are diagonal.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from . import functions as F
+from .expr import ADD, ATOM, MATMUL, MUL, POSTFIX, POW, Expr, SameShape, describe
+from .leaves import Const, Ones, Symbol, as_expr, identity, ones
+from .registry import primitive
+from .rules import Rule
+from .shapes import JacobiError, ShapeError, is_scalar_shape, numel
+
+
+class _Elementwise(SameShape):
+    """An operation applied entry by entry: its shape is its operands' shape."""
+
+    __slots__ = ()
+    elementwise = True
+    cluster = True
+
+
+def _same_shape(op, a, b):
+    if a.shape != b.shape:
+        raise ShapeError(f"cannot {op} {describe(a)} and {describe(b)}: the shapes differ")
+
+
+def _expand_pair(op, a, b):
+    """Scalar expansion for element-wise binary operators."""
+    a, b = as_expr(a), as_expr(b)
+    if a.shape == b.shape:
+        return a, b
+    if a.is_scalar:
+        return broadcast(a, b.shape), b
+    if b.is_scalar:
+        return a, broadcast(b, a.shape)
+    hint = " (for the matrix product use @)" if op == "multiply element-wise" and a.shape[1] == b.shape[0] else ""
+    raise ShapeError(f"cannot {op} {describe(a)} and {describe(b)}: the shapes differ{hint}")
+
+
+@primitive
+class Add(_Elementwise):
+    __slots__ = ()
+    rules = {"u": Rule("sum rule", "d(u + v)/du = I", r"\frac{\partial (u + v)}{\partial u} = I")}
+
+    @property
+    def precedence(self):
+        """a^T - y^T prints as (a - y)^T, which binds like a transpose."""
+        return POSTFIX if _transposed_terms(self.args) else ADD
+
+    def local_jacobian(self, i, out):
+        return identity(numel(self.shape)), self.rules["u"]
+
+    def _text(self, p):
+        inner = _transposed_terms(self.args)
+        return f"({_join_terms(p, inner)}).T" if inner else _join_terms(p, self.args)
+
+    def _latex(self, p):
+        inner = _transposed_terms(self.args)
+        return r"\left(" + _join_terms(p, inner) + r"\right)^{\top}" if inner else _join_terms(p, self.args)
+
+    def _code(self, p):
+        out = []
+        for i, a in enumerate(self.args):
+            n = negated(a)
+            if n is not None:
+                out.append((" - " if i else "-") + p.ref(n, ADD + 1))
+            else:
+                out.append((" + " if i else "") + p.ref(a, ADD))
+        return "".join(out)
+
+    def _explicit(self, ev):
+        out = ev(self.args[0])
+        for a in self.args[1:]:
+            out = out + ev(a)
+        return out
+
+    def _index(self, p, i, j):
+        parts = []
+        for k, a in enumerate(self.args):
+            n = negated(a)
+            s = p.entry(n if n is not None else a, i, j)
+            body = p.wrap(s, ADD + (n is not None))
+            if k == 0:
+                parts.append(("-" if n is not None else "") + body)
+            else:
+                parts.append((" - " if n is not None else " + ") + body)
+        return "".join(parts), ADD
+
+    def _sympy(self, go):
+        return sp.Add(*[go(a) for a in self.args])
+
+    def _pullback(self, G, in_shape):
+        return add(*[a._pullback(G, in_shape) for a in self.args])
+
+
+def add(*terms) -> Expr:
+    if not terms:
+        raise JacobiError("add needs at least one term")
+    out = as_expr(terms[0])
+    for t in terms[1:]:
+        a, b = _expand_pair("add", out, t)
+        parts = (a.args if isinstance(a, Add) else (a,)) + (b.args if isinstance(b, Add) else (b,))
+        out = Add._new((), parts)
+    return out
+
+
+def neg(x) -> Expr:
+    return scale(Const.make(-1), as_expr(x))
+
+
+def sub(a, b) -> Expr:
+    return add(a, neg(b))
+
+
+def negated(term):
+    """The term without its minus sign, or None if it has none."""
+    if isinstance(term, Scale):
+        c = term.args[0]
+        if isinstance(c, Const) and c.value.is_number and c.value < 0:
+            return term.args[1] if c.value == -1 else scale(Const.make(-c.value), term.args[1])
+    if isinstance(term, Const) and term.value.is_number and term.value < 0:
+        return Const.make(-term.value)
+    if isinstance(term, Broadcast):
+        n = negated(term.args[0])
+        return None if n is None else broadcast(n, term.shape)
+    return None
+
+
+def _transposed_terms(terms):
+    """For a sum of transposed columns, the columns (with their signs); else None."""
+    inner = []
+    for t in terms:
+        n = negated(t)
+        u = t if n is None else n
+        if not isinstance(u, Transpose) or u.args[0].shape[1] != 1:
+            return None
+        inner.append(u.args[0] if n is None else Scale._new((), (Const.make(-1), u.args[0])))
+    return inner
+
+
+def _join_terms(p, terms):
+    out = []
+    for i, t in enumerate(terms):
+        n = negated(t)
+        if n is not None:
+            s = p.operand(n, ADD + 1, among=terms)
+            out.append(("- " if i else "-") + s)
+        else:
+            s = p.operand(t, ADD, among=terms)
+            out.append(("+ " if i else "") + s)
+    return " ".join(out)
+
+
+@primitive
+class Scale(Expr):
+    """s X: a scalar times a matrix (scalar expansion of the product)."""
+
+    __slots__ = ()
+    precedence = MUL
+    elementwise = True
+    cluster = True
+    rules = {
+        "x": Rule("scalar expansion", "d(s x)/dx = s I", r"\frac{\partial (s x)}{\partial x} = s I"),
+        "s": Rule("scalar expansion", "d(s x)/ds = x", r"\frac{\partial (s x)}{\partial s} = x"),
+    }
+
+    @classmethod
+    def _shape(cls, params, args):
+        return args[1].shape
+
+    def local_jacobian(self, i, out):
+        s, X = self.args
+        if i == 1:
+            return scale(s, identity(numel(X.shape))), self.rules["x"]
+        return vec(X), self.rules["s"]
+
+    def _text(self, p):
+        s, X = self.args
+        if isinstance(s, Const) and s.value == -1:
+            return "-" + p.paren(X, MUL + 1)
+        return p.paren(s, MUL) + " * " + p.paren(X, MUL + 1)
+
+    def _latex(self, p):
+        s, X = self.args
+        if isinstance(s, Const) and s.value == -1:
+            return "-" + p.paren(X, MUL)
+        return p.paren(s, MUL) + " " + p.paren(X, MUL + 1)
+
+    def _code(self, p):
+        s, X = self.args
+        if isinstance(s, Const) and s.value == -1:
+            return "-" + p.ref(X, MUL + 1)
+        return p.ref(X, MUL) + " * " + p.ref(s, MUL + 1)
+
+    def _explicit(self, ev):
+        return ev(self.args[0])[0, 0] * ev(self.args[1])
+
+    def _index(self, p, i, j):
+        s, X = self.args
+        x = p.entry(X, i, j)
+        if isinstance(s, Const) and s.value == -1:
+            return "-" + p.wrap(x, MUL + 1), ADD
+        return p.wrap(p.entry(s, None, None), MUL) + " " + p.wrap(x, MUL + 1), MUL
+
+    def _sympy(self, go):
+        return go(self.args[0]) * go(self.args[1])
+
+    def _pullback(self, G, in_shape):
+        return smul(self.args[0], self.args[1]._pullback(G, in_shape))
+
+
+def scale(s, X) -> Expr:
+    s, X = as_expr(s), as_expr(X)
+    if not s.is_scalar:
+        raise ShapeError(f"a scale factor must be a scalar, not {describe(s)}")
+    return Scale._new((), (s, X))
+
+
+def smul(s: Expr, X: Expr) -> Expr:
+    """s X in canonical form: constants lead as Scale, other scalar products are Hadamard."""
+    if isinstance(s, Const) and s.value == 1:
+        return X
+    if isinstance(s, Const) and isinstance(X, Const):
+        return Const.make(s.value * X.value)
+    if isinstance(s, Const) or not X.is_scalar:
+        return Scale._new((), (s, X))
+    return hadamard(s, X)
+
+
+@primitive
+class Broadcast(Expr):
+    """Scalar expansion: the scalar s repeated to a shape (s 1, or s 1 1^T)."""
+
+    __slots__ = ()
+    elementwise = True
+    cluster = True
+    rules = {"s": Rule("scalar expansion", "d(z 1)/dz = 1",
+                       r"\frac{\partial (z \mathbf{1})}{\partial z} = \mathbf{1}")}
+
+    @classmethod
+    def _shape(cls, params, args):
+        return (params[0], params[1])
+
+    @property
+    def precedence(self):
+        return self.args[0].precedence
+
+    def local_jacobian(self, i, out):
+        return ones(numel(self.shape), 1), self.rules["s"]
+
+    def _text(self, p):
+        return p.paren(self.args[0], MUL) + " * " + Ones._new(self.params, ())._text(p)
+
+    def _latex(self, p):
+        return p.paren(self.args[0], MUL) + " " + Ones._new(self.params, ())._latex(p)
+
+    def _code(self, p):
+        return f"{p.ref(self.args[0], MUL)} * {p.np}.ones({p.shape(self.shape)})"
+
+    def _explicit(self, ev):
+        r, c = ev.dims(self.shape)
+        return sp.ones(r, c) * ev(self.args[0])[0, 0]
+
+    def _index(self, p, i, j):
+        return p.entry(self.args[0], None, None)
+
+    def _sympy(self, go):
+        return go(self.args[0])
+
+
+def broadcast(s: Expr, shape) -> Expr:
+    s = as_expr(s)
+    if not s.is_scalar:
+        raise ShapeError(f"only a scalar expands to a shape, not {describe(s)}")
+    if is_scalar_shape(shape):
+        return s
+    return Broadcast._new((shape[0], shape[1]), (s,))
+
+
+@primitive
+class Hadamard(_Elementwise):
+    """The element-wise product w (*) x."""
+
+    __slots__ = ()
+    precedence = MUL
+    rules = {"w": Rule("Hadamard product", "d(w * x)/dw = diag(x)",
+                       r"\frac{\partial (w \odot x)}{\partial w} = \operatorname{diag}(x)")}
+
+    def local_jacobian(self, i, out):
+        others = [a for k, a in enumerate(self.args) if k != i]
+        rest = others[0] if len(others) == 1 else Hadamard._new((), tuple(others))
+        return diag(rest), self.rules["w"]
+
+    def _text(self, p):
+        return " * ".join(p.operand(a, MUL + 1, MATMUL + 1, self.args) for a in self.args)
+
+    def _latex(self, p):
+        if self.is_scalar:
+            return " ".join(p.operand(a, MUL + 1, MATMUL + 1, self.args) for a in self.args)
+        return r" \odot ".join(p.operand(a, MUL + 1, MATMUL + 1, self.args) for a in self.args)
+
+    def _code(self, p):
+        return " * ".join(p.ref(a, MUL + 1) for a in self.args)
+
+    def _explicit(self, ev):
+        out = ev(self.args[0])
+        for a in self.args[1:]:
+            out = out.multiply_elementwise(ev(a))
+        return out
+
+    def _index(self, p, i, j):
+        return " ".join(p.wrap(p.entry(a, i, j), MUL + 1) for a in self.args), MUL
+
+    def _sympy(self, go):
+        return sp.Mul(*[go(a) for a in self.args])
+
+
+def hadamard(*factors) -> Expr:
+    """The element-wise (Hadamard) product; both operands have one shape.  ``jc.hadamard(u, v)``"""
+    if len(factors) < 2:
+        raise JacobiError("hadamard needs at least two operands")
+    out = as_expr(factors[0], "a Hadamard product")
+    for f in factors[1:]:
+        f = as_expr(f, "a Hadamard product")
+        _same_shape("take the Hadamard product of", out, f)
+        parts = (out.args if isinstance(out, Hadamard) else (out,)) + (f.args if isinstance(f, Hadamard) else (f,))
+        out = Hadamard._new((), parts)
+    return out
+
+
+def mul(a, b) -> Expr:
+    """a * b: element-wise; a scalar on either side is a scalar expansion."""
+    a, b = as_expr(a), as_expr(b)
+    if a.shape == b.shape:
+        return hadamard(a, b)
+    if a.is_scalar:
+        return scale(a, b)
+    if b.is_scalar:
+        return scale(b, a)
+    _expand_pair("multiply element-wise", a, b)
+    raise AssertionError  # pragma: no cover
+
+
+@primitive
+class Div(_Elementwise):
+    """Element-wise division u / v."""
+
+    __slots__ = ()
+    precedence = MUL
+    rules = {
+        "u": Rule("element-wise quotient", "d(u / v)/du = diag(1 / v)",
+                  r"\frac{\partial (u / v)}{\partial u} = \operatorname{diag}(1 / v)"),
+        "v": Rule("element-wise quotient", "d(u / v)/dv = diag(-u / v^2)",
+                  r"\frac{\partial (u / v)}{\partial v} = \operatorname{diag}(-u / v^{2})"),
+    }
+
+    def local_jacobian(self, i, out):
+        u, v = self.args
+        if i == 0:
+            return diag(div(1, v)), self.rules["u"]
+        return diag(neg(div(u, power(v, 2)))), self.rules["v"]
+
+    def _text(self, p):
+        u, v = self.args
+        return p.operand(u, MUL, among=self.args) + " / " + p.operand(v, MUL + 1, among=self.args)
+
+    def _latex(self, p):
+        u, v = self.args
+        if self.is_scalar or isinstance(v, Broadcast):
+            return r"\frac{" + p.operand(u, 0, among=self.args) + "}{" + p.operand(v, 0, among=self.args) + r"}"
+        return (p.operand(u, MUL + 1, MATMUL + 1, self.args) + r" \oslash "
+                + p.operand(v, MUL + 1, MATMUL + 1, self.args))
+
+    def _code(self, p):
+        return p.ref(self.args[0], MUL) + " / " + p.ref(self.args[1], MUL + 1)
+
+    def _explicit(self, ev):
+        u, v = ev(self.args[0]), ev(self.args[1])
+        return sp.Matrix(u.rows, u.cols, lambda j, k: u[j, k] / v[j, k])
+
+    def _index(self, p, i, j):
+        u, v = self.args
+        return r"\frac{" + p.entry(u, i, j)[0] + "}{" + p.entry(v, i, j)[0] + "}", ATOM
+
+    def _sympy(self, go):
+        return go(self.args[0]) / go(self.args[1])
+
+
+def div(a, b) -> Expr:
+    a, b = _expand_pair("divide element-wise", a, b)
+    return Div._new((), (a, b))
+
+
+@primitive
+class Power(_Elementwise):
+    """The element-wise power u ** k (k a scalar or of u's shape)."""
+
+    __slots__ = ()
+    precedence = POW
+    rules = {
+        "u": Rule("element-wise power", "d(u^k)/du = diag(k u^(k-1))",
+                  r"\frac{\partial u^{k}}{\partial u} = \operatorname{diag}(k u^{k-1})"),
+        "k scalar": Rule("element-wise power", "d(u^k)/dk = u^k log u",
+                         r"\frac{\partial u^{k}}{\partial k} = u^{k} \log u"),
+        "k": Rule("element-wise power", "d(u^k)/dk = diag(u^k log u)",
+                  r"\frac{\partial u^{k}}{\partial k} = \operatorname{diag}(u^{k} \log u)"),
+    }
+
+    def local_jacobian(self, i, out):
+        u, k = self.args
+        if i == 0:
+            d = mul(k, power(u, add(k, -1)))
+            return diag(d), self.rules["u"]
+        d = mul(out, apply(F.get("log"), u))
+        if k.is_scalar and not u.is_scalar:
+            return vec(d), self.rules["k scalar"]
+        return diag(d), self.rules["k"]
+
+    def _text(self, p):
+        return p.operand(self.args[0], POW + 1, among=self.args) + " ** " + p.operand(self.args[1], POW)
+
+    def _latex(self, p):
+        return p.base(self.args[0]) + "^{" + p.operand(self.args[1], 0) + "}"
+
+    def _code(self, p):
+        k = self.args[1]
+        if isinstance(k, Const) and k.value == 2:
+            b = p.ref(self.args[0], ATOM)
+            if isinstance(self.args[0], Symbol) or b in p.temps.values():
+                return f"{b} * {b}"
+        return p.ref(self.args[0], POW + 1) + " ** " + p.ref(k, POW)
+
+    def _explicit(self, ev):
+        u, k = ev(self.args[0]), ev(self.args[1])
+        if k.shape == (1, 1) and u.shape != (1, 1):
+            return u.applyfunc(lambda e: e ** k[0, 0])
+        return sp.Matrix(u.rows, u.cols, lambda j, c: u[j, c] ** k[j, c])
+
+    def _index(self, p, i, j):
+        b = p.entry(self.args[0], i, j)
+        base = b[0] if b[1] == ATOM and "^" not in b[0] else r"\left(" + b[0] + r"\right)"
+        return base + "^{" + p.entry(self.args[1], None, None)[0] + "}", ATOM
+
+    def _sympy(self, go):
+        return go(self.args[0]) ** go(self.args[1])
+
+
+def power(a, k) -> Expr:
+    a, k = as_expr(a), as_expr(k)
+    if k.is_scalar or k.shape == a.shape:
+        return Power._new((), (a, k))
+    if a.is_scalar:
+        return Power._new((), (broadcast(a, k.shape), k))
+    raise ShapeError(f"cannot raise {describe(a)} to the power {describe(k)}: the exponent must be a scalar "
+                     "or have the base's shape")
+
+
+@primitive
+class Apply(_Elementwise):
+    """An element-wise function sigma(x)."""
+
+    __slots__ = ()
+    precedence = ATOM
+    rules = {"x": Rule("element-wise function", "d f(x)/dx = diag(f'(x))",
+                       r"\frac{\partial f(x)}{\partial x} = \operatorname{diag}(f'(x))")}
+
+    @property
+    def fn(self) -> F.ElementwiseFunction:
+        return self.params[0]
+
+    def local_jacobian(self, i, out):
+        from .lift import from_sympy  # lift builds with these constructors
+
+        d = from_sympy(self.fn.derivative_sympy(), {F.t: self.args[0]}, self.shape)
+        return diag(d), self.rules["x"]
+
+    def _text(self, p):
+        return f"{self.fn.text or self.fn.name}({p.doprint(self.args[0])})"
+
+    def _latex(self, p):
+        x = self.args[0]
+        inner = p.doprint(x)
+        if x.precedence >= POSTFIX:
+            return self.fn.latex + "(" + inner + ")"
+        return self.fn.latex + r"\left(" + inner + r"\right)"
+
+    def _code(self, p):
+        return p.apply(self.fn, p.ref(self.args[0], ATOM))
+
+    def _explicit(self, ev):
+        f = self.fn.definition if ev.elementary else self.fn.sympy
+        return ev(self.args[0]).applyfunc(f)
+
+    def _index(self, p, i, j):
+        return self.fn.latex + r"\left(" + p.entry(self.args[0], i, j)[0] + r"\right)", ATOM
+
+    def _sympy(self, go):
+        return self.fn.sympy(go(self.args[0]))
+
+
+def apply(fn, x) -> Expr:
+    fn = F.from_sympy_function(fn)
+    return Apply._new((fn,), (as_expr(x, fn.name),))
+
+
+def elementwise(f, x, name: str | None = None) -> Expr:
+    """Apply a scalar function to every entry: a registered name, a SymPy
+    function class (sympy.sin) or a one-argument sympy.Lambda; its derivative
+    is taken by SymPy.  ``jc.elementwise(sympy.sin, x)``"""
+    return Apply._new((F.from_sympy_function(f, name),), (as_expr(x, "an element-wise function"),))
+
+
+def _for_each(name):
+    fn = F.get(name)
+    f = lambda x: apply(fn, x)
+    f.fn = fn  # so a network can take jc.tanh as its activation
+    f.__name__ = name
+    return f
+
+
+sigmoid = _for_each("sigmoid")
+sigmoid.__doc__ = "sigma(x) = 1 / (1 + exp(-x)), element-wise."
+tanh = _for_each("tanh")
+tanh.__doc__ = "tanh(x), element-wise."
+relu = _for_each("relu")
+relu.__doc__ = "max(0, x), element-wise; its derivative at 0 is taken as 0."
+exp = _for_each("exp")
+exp.__doc__ = "exp(x), element-wise."
+log = _for_each("log")
+log.__doc__ = "The natural logarithm, element-wise."
+softplus = _for_each("softplus")
+softplus.__doc__ = "log(1 + exp(x)), element-wise."
+step = _for_each("step")
+step.__doc__ = "1 where x > 0, else 0, element-wise."
+
+
+# The nodes these refer to; their modules are loaded with this one (core/__init__.py).
+from .blocks import diag, vec  # noqa: E402
+from .matrix import Transpose  # noqa: E402

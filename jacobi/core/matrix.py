@@ -1,0 +1,296 @@
+"""Matrix operations: the matrix product, the transpose, the sum of all
+entries and softmax.  Each class is followed by its constructor."""
+from __future__ import annotations
+
+import sympy as sp
+
+from . import functions as F
+from .expr import ADD, MATMUL, MUL, POSTFIX, Call, Expr, SameShape, describe
+from .leaves import ONE, SCALAR, Ones, as_expr, commutation, identity, ones
+from .registry import primitive
+from .rules import Rule
+from .shapes import JacobiError, ShapeError, numel
+
+
+@primitive
+class MatMul(Expr):
+    """The matrix product A @ B @ ..."""
+
+    __slots__ = ()
+    precedence = MATMUL
+    rules = {
+        "X": Rule("matrix product", "d vec(L X R)/d vec(X) = R^T kron L",
+                  r"\frac{\partial \operatorname{vec}(L X R)}{\partial \operatorname{vec}(X)} = R^{\top} \otimes L"),
+        "x": Rule("matrix product", "d(A x)/dx = A", r"\frac{\partial (A x)}{\partial x} = A"),
+    }
+
+    @classmethod
+    def _shape(cls, params, args):
+        return (args[0].shape[0], args[-1].shape[1])
+
+    def local_jacobian(self, i, out):
+        # vec(L X R) = (R^T kron L) vec(X)
+        X = self.args[i]
+        L = matmul(*self.args[:i]) if i > 0 else None
+        R = matmul(*self.args[i + 1:]) if i + 1 < len(self.args) else None
+        rule = self.rules["X"]
+        if R is None:
+            if X.shape[1] == 1:
+                return L, self.rules["x"]
+            return kron(identity(X.shape[1]), L), rule
+        Lm = L if L is not None else identity(X.shape[0])
+        return kron(transpose(R), Lm), rule
+
+    def _text(self, p):
+        return " @ ".join(p.paren(a, MATMUL + (k > 0)) for k, a in enumerate(self.args))
+
+    def _latex(self, p):
+        return " ".join(p.paren(a, MATMUL) for a in self.args)
+
+    def _code(self, p):
+        fs = self.args
+        if len(fs) == 2:
+            a, b = fs
+            # M 1 and 1^T M are sums; 1 r^T and c 1^T are broadcasts: no ones matrix is built
+            if isinstance(b, Ones) and b.shape[1] == 1:
+                return p.reduce(a, 1)
+            if isinstance(a, Ones) and a.shape[0] == 1:
+                return p.reduce(b, 0)
+            if isinstance(a, Ones) and a.shape[1] == 1 and b.shape[0] == 1:
+                return p.broadcast(b, self.shape)
+            if isinstance(b, Ones) and b.shape[0] == 1 and a.shape[1] == 1:
+                return p.broadcast(a, self.shape)
+        # a 1 x 1 factor multiplies (its array may be 0-d); the rest is the matrix product
+        out = p.ref(fs[0], MATMUL)
+        acc = fs[0].shape
+        for a in fs[1:]:
+            op = " * " if a.is_scalar or acc == SCALAR else " @ "
+            out = out + op + p.ref(a, MATMUL + 1)
+            acc = (acc[0], a.shape[1])
+        return out
+
+    def _explicit(self, ev):
+        out = ev(self.args[0])
+        for a in self.args[1:]:
+            out = out * ev(a)
+        return out
+
+    def _index(self, p, i, j):
+        args = self.args
+        idx = [i]
+        sums = []
+        for a in args[:-1]:
+            if a.shape[1] == 1:
+                idx.append(None)
+            else:
+                k = p.fresh()
+                idx.append(k)
+                sums.append(k)
+        idx.append(j)
+        body = " ".join(p.wrap(p.entry(a, idx[n], idx[n + 1]), MUL + 1) for n, a in enumerate(args))
+        if not sums:
+            return body, MUL
+        return r"\sum_{" + ",".join(sums) + "} " + body, ADD
+
+    def _pullback(self, G, in_shape):
+        if not any(f.block for f in self.args):
+            return super()._pullback(G, in_shape)
+        g = G  # through each factor's own transpose rule, outermost first
+        for k, f in enumerate(self.args):
+            g = f._pullback(g, in_shape if k == len(self.args) - 1 else (f.shape[1], ONE))
+        return g
+
+
+def matmul(*factors) -> Expr:
+    if not factors:
+        raise JacobiError("matmul needs at least one factor")
+    out = as_expr(factors[0], "a matrix product")
+    for f in factors[1:]:
+        f = as_expr(f, "a matrix product")
+        if out.shape[1] != f.shape[0]:
+            hint = " (for a scalar multiple use *)" if out.is_scalar or f.is_scalar else ""
+            raise ShapeError(
+                f"cannot multiply {describe(out)} @ {describe(f)}: {out.shape[1]} columns against "
+                f"{f.shape[0]} rows{hint}"
+            )
+        parts = (out.args if isinstance(out, MatMul) else (out,)) + (f.args if isinstance(f, MatMul) else (f,))
+        out = MatMul._new((), parts)
+    return out
+
+
+@primitive
+class Transpose(Expr):
+    __slots__ = ()
+    precedence = POSTFIX
+    block = True
+    rules = {
+        "vector": Rule("transpose of a vector", "d x^T/dx = I", r"\frac{\partial x^{\top}}{\partial x} = I"),
+        "X": Rule("transpose", "d vec(X^T)/d vec(X) = K",
+                  r"\frac{\partial \operatorname{vec}(X^{\top})}{\partial \operatorname{vec}(X)} = K"),
+    }
+
+    @classmethod
+    def _shape(cls, params, args):
+        r, c = args[0].shape
+        return (c, r)
+
+    def local_jacobian(self, i, out):
+        r, c = self.args[0].shape
+        if r == 1 or c == 1:
+            return identity(r * c), self.rules["vector"]
+        return commutation(r, c), self.rules["X"]
+
+    def _text(self, p):
+        return p.paren(self.args[0], POSTFIX) + ".T"
+
+    def _latex(self, p):
+        return p.base(self.args[0]) + r"^{\top}"
+
+    def _code(self, p):
+        return p.transpose(self.args[0])
+
+    def _explicit(self, ev):
+        return ev(self.args[0]).T
+
+    def _index(self, p, i, j):
+        return p.entry(self.args[0], j, i)
+
+    def _pullback(self, G, in_shape):
+        # a transposed Jacobian block J^T: its own transpose rule is J itself
+        return reshape_like(apply_linear(self.args[0], G), in_shape)
+
+
+def transpose(x) -> Expr:
+    return Transpose._new((), (as_expr(x),))
+
+
+@primitive
+class Sum(Call):
+    """The sum of all entries, a scalar."""
+
+    __slots__ = ()
+    text_name = 'sum'
+    latex_name = '\\operatorname{sum}'
+    rules = {"x": Rule("sum", "d sum(x)/dx = 1^T",
+                       r"\frac{\partial \operatorname{sum}(x)}{\partial x} = \mathbf{1}^{\top}")}
+
+    @classmethod
+    def _shape(cls, params, args):
+        return SCALAR
+
+    def local_jacobian(self, i, out):
+        return ones(1, numel(self.args[0].shape)), self.rules["x"]
+
+    def _code(self, p):
+        return f"{p.np}.sum({p.ref(self.args[0], 0)})"
+
+    def _explicit(self, ev):
+        return sp.Matrix([[sum(ev(self.args[0]))]])
+
+    def _index(self, p, i, j):
+        x = self.args[0]
+        ks = [p.fresh() if x.shape[0] != 1 else None, p.fresh() if x.shape[1] != 1 else None]
+        body = p.wrap(p.entry(x, ks[0], ks[1]), MUL)
+        return r"\sum_{" + ",".join(k for k in ks if k) + "} " + body, ADD
+
+
+def sum_(x) -> Expr:
+    """The sum of all entries: a scalar.  ``jc.sum(x)``"""
+    return Sum._new((), (as_expr(x, "sum"),))
+
+
+def dot(u, v) -> Expr:
+    """u . v = u^T v for two vectors of one size: a scalar."""
+    u, v = as_expr(u, "dot"), as_expr(v, "dot")
+    if u.shape[1] != 1 or v.shape[1] != 1 or u.shape != v.shape:
+        raise ShapeError(f"dot takes two column vectors of one size, not {describe(u)} and {describe(v)}")
+    return matmul(transpose(u), v)
+
+
+class _AlongAxis(Call, SameShape):
+    """softmax-like: column by column (axis 0) or, in generated code, row by row (axis 1)."""
+
+    __slots__ = ()
+
+    @property
+    def axis(self) -> int:
+        return self.params[0]
+
+
+@primitive
+class Softmax(_AlongAxis):
+    """softmax of a vector; of a matrix, column by column (axis 0) or, in
+    generated code that stores examples as rows, row by row (axis 1)."""
+
+    __slots__ = ()
+    text_name = 'softmax'
+    latex_name = '\\operatorname{softmax}'
+    rules = {
+        "z": Rule("softmax", "ds/dz = diag(s) - s s^T",
+                  r"\frac{\partial s}{\partial z} = \operatorname{diag}(s) - s s^{\top}"),
+        "Z": Rule("softmax by columns", "ds_j/dz_j = diag(s_j) - s_j s_j^T",
+                  r"\frac{\partial s_{j}}{\partial z_{j}} = \operatorname{diag}(s_{j}) - s_{j} s_{j}^{\top}"),
+    }
+
+    def local_jacobian(self, i, out):
+        if self.axis != 0:
+            raise JacobiError("the row-wise softmax exists only in generated code; differentiate the column form")
+        if self.shape[1] == 1:
+            return add(diag(out), neg(matmul(out, transpose(out)))), self.rules["z"]
+        return SoftmaxJacobian._new((), (out,)), self.rules["Z"]
+
+    def _code(self, p):
+        return p.call("softmax", self.axis, p.ref(self.args[0], 0))
+
+    def _explicit(self, ev):
+        z = ev(self.args[0])
+        f = sp.exp if ev.elementary else F.FUNCTIONS["exp"].sympy
+        if self.axis == 1:
+            z = z.T
+        out = sp.zeros(z.rows, z.cols)
+        for k in range(z.cols):
+            e = [f(z[j, k]) for j in range(z.rows)]
+            tot = sum(e)
+            for j in range(z.rows):
+                out[j, k] = e[j] / tot
+        return out.T if self.axis == 1 else out
+
+
+def softmax(x) -> Expr:
+    """softmax(z)_i = exp(z_i) / sum_j exp(z_j); a matrix is taken column by column."""
+    return Softmax._new((0,), (as_expr(x, "softmax"),))
+
+
+@primitive
+class LogSoftmax(_AlongAxis):
+    """log(softmax(z)) = z - log(sum(exp(z))), computed through log-sum-exp so
+    that no log of an underflowed zero is ever taken."""
+
+    __slots__ = ()
+    text_name = 'log_softmax'
+    latex_name = '\\log\\operatorname{softmax}'
+    rules = {"z": Rule("log-softmax", "d log(softmax(z))/dz = I - 1 s^T",
+                       r"\frac{\partial \log \operatorname{softmax}(z)}{\partial z} = I - \mathbf{1} s^{\top}")}
+
+    def local_jacobian(self, i, out):
+        if self.axis != 0 or self.shape[1] != 1:
+            raise JacobiError("log_softmax is differentiated through its vector form only")
+        z = self.args[0]
+        n = z.shape[0]
+        return add(identity(n), neg(matmul(ones(n, 1), transpose(softmax(z))))), self.rules["z"]
+
+    def _code(self, p):
+        return p.call("log_softmax", self.axis, p.ref(self.args[0], 0))
+
+    def _explicit(self, ev):
+        return Softmax._new((self.axis,), self.args)._explicit(ev).applyfunc(sp.log)
+
+
+def log_softmax(x, axis: int = 0) -> Expr:
+    """log(softmax(z)) through log-sum-exp."""
+    return LogSoftmax._new((axis,), (as_expr(x, "log_softmax"),))
+
+
+# The nodes these operations build on; their modules are loaded with this one (core/__init__.py).
+from .blocks import SoftmaxJacobian, apply_linear, diag, kron, reshape_like  # noqa: E402
+from .elementwise import add, neg  # noqa: E402
