@@ -42,7 +42,7 @@ from .core import sum_ as sum  # noqa: A001 - jc.sum is the matrix-calculus sum
 from .nn import Backprop, Equation, Network
 from .parse import ParseError, parse
 
-__version__ = "0.1.0"
+from .core import __version__
 
 __all__ = [
     "Backprop", "Derivation", "ElementwiseFunction", "Equation", "Expr", "JacobiError", "Network", "ParseError",

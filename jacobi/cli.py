@@ -380,7 +380,7 @@ def _load(path: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .core import __version__
 
     top = argparse.ArgumentParser(
         prog="jacobi", formatter_class=argparse.RawDescriptionHelpFormatter,

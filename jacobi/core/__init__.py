@@ -6,6 +6,8 @@ then the operations that refer back to them (the one import cycle of the
 core, named in tests/test_layers.py), so this file is not sorted.
 """
 # isort: skip_file
+__version__ = "0.1.0"
+
 from .shapes import JacobiError, Shape, ShapeError, Size, concrete, fmt_shape, is_scalar_shape, numel, size
 from .expr import ADD, ATOM, MATMUL, MUL, POSTFIX, POW, Call, Expr, SameShape, describe, rewrite
 from .rules import Rule, latex_text
