@@ -17,6 +17,7 @@ from .core import (
     Expr,
     JacobiError,
     ShapeError,
+    __version__,
     diag,
     dot,
     elementwise,
@@ -41,8 +42,6 @@ from .core import (
 from .core import sum_ as sum  # noqa: A001 - jc.sum is the matrix-calculus sum
 from .nn import Backprop, Equation, Network
 from .parse import ParseError, parse
-
-from .core import __version__
 
 __all__ = [
     "Backprop", "Derivation", "ElementwiseFunction", "Equation", "Expr", "JacobiError", "Network", "ParseError",
