@@ -16,9 +16,10 @@ from . import functions
 from .functions import ElementwiseFunction
 from .leaves import (ONE, SCALAR, Commutation, Const, Identity, Ones, Symbol, Zero, as_expr, commutation, identity,
                      matrix, new_symbol, ones, scalar, vector, zeros)
-from .elementwise import (Add, Apply, Broadcast, Div, Hadamard, Power, Scale, add, apply, broadcast, div, elementwise,
-                          exp, hadamard, log, mul, neg, negated, power, relu, scale, sigmoid, smul, softplus, step, sub,
-                          tanh)
+from .elementwise import (Add, Broadcast, Hadamard, Scale, add, broadcast, hadamard, mul, neg, negated, scale, smul,
+                          sub)
+from .powers import Div, Power, div, power
+from .apply import Apply, apply, elementwise, exp, log, relu, sigmoid, softplus, step, tanh
 from .matrix import LogSoftmax, MatMul, Softmax, Sum, Transpose, dot, log_softmax, matmul, softmax, sum_, transpose
 from .blocks import Diag, Kron, SoftmaxJacobian, Unvec, Vec, apply_linear, diag, kron, reshape_like, vec
 from .printing import LatexPrinter, Printer, TextPrinter, latex, text

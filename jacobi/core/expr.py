@@ -186,14 +186,10 @@ class Expr:
         return _ops().power(o, self)
 
     def __matmul__(self, o):
-        from .matrix import matmul
-
-        return matmul(self, o)
+        return _ops().matmul(self, o)
 
     def __rmatmul__(self, o):
-        from .matrix import matmul
-
-        return matmul(o, self)
+        return _ops().matmul(o, self)
 
     def __neg__(self):
         return _ops().neg(self)
@@ -217,7 +213,7 @@ class Expr:
 def _ops():
     import sys
 
-    return sys.modules[__package__ + ".elementwise"]  # the package's name `elementwise` is the constructor
+    return sys.modules[__package__]  # jacobi.core, which exports every constructor
 
 
 class SameShape(Expr):

@@ -52,7 +52,7 @@ class ElementwiseFunction:
         return self.deriv()
 
     def __call__(self, x):
-        from .elementwise import apply
+        from .apply import apply
 
         return apply(self, x)
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import sympy as sp
 
 from . import functions as F
-from .elementwise import add, apply, broadcast, div, mul, power
+from .apply import apply
+from .elementwise import add, broadcast, mul
 from .expr import Expr
 from .leaves import Const
+from .powers import div, power
 from .shapes import JacobiError
 
 

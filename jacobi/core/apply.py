@@ -1,0 +1,95 @@
+"""Element-wise functions: the node sigma(x) for every function of the
+registry (functions.py), and the constructors jc.sigmoid, jc.tanh ...
+jc.elementwise for SymPy functions and Lambdas."""
+from __future__ import annotations
+
+from . import functions as F
+from .elementwise import _Elementwise
+from .expr import ATOM, POSTFIX, Expr
+from .leaves import as_expr
+from .registry import primitive
+from .rules import Rule
+
+
+@primitive
+class Apply(_Elementwise):
+    """An element-wise function sigma(x)."""
+
+    __slots__ = ()
+    precedence = ATOM
+    rules = {"x": Rule("element-wise function", "d f(x)/dx = diag(f'(x))",
+                       r"\frac{\partial f(x)}{\partial x} = \operatorname{diag}(f'(x))")}
+
+    @property
+    def fn(self) -> F.ElementwiseFunction:
+        return self.params[0]
+
+    def local_jacobian(self, i, out):
+        from .lift import from_sympy  # lift builds with these constructors
+
+        d = from_sympy(self.fn.derivative_sympy(), {F.t: self.args[0]}, self.shape)
+        return diag(d), self.rules["x"]
+
+    def _text(self, p):
+        return f"{self.fn.text or self.fn.name}({p.doprint(self.args[0])})"
+
+    def _latex(self, p):
+        x = self.args[0]
+        inner = p.doprint(x)
+        if x.precedence >= POSTFIX:
+            return self.fn.latex + "(" + inner + ")"
+        return self.fn.latex + r"\left(" + inner + r"\right)"
+
+    def _code(self, p):
+        return p.apply(self.fn, p.ref(self.args[0], ATOM))
+
+    def _explicit(self, ev):
+        f = self.fn.definition if ev.elementary else self.fn.sympy
+        return ev(self.args[0]).applyfunc(f)
+
+    def _index(self, p, i, j):
+        return self.fn.latex + r"\left(" + p.entry(self.args[0], i, j)[0] + r"\right)", ATOM
+
+    def _sympy(self, go):
+        return self.fn.sympy(go(self.args[0]))
+
+
+def apply(fn, x) -> Expr:
+    fn = F.from_sympy_function(fn)
+    return Apply._new((fn,), (as_expr(x, fn.name),))
+
+
+def elementwise(f, x, name: str | None = None) -> Expr:
+    """Apply a scalar function to every entry: a registered name, a SymPy
+    function class (sympy.sin) or a one-argument sympy.Lambda; its derivative
+    is taken by SymPy.  ``jc.elementwise(sympy.sin, x)``"""
+    return Apply._new((F.from_sympy_function(f, name),), (as_expr(x, "an element-wise function"),))
+
+
+def _for_each(name):
+    fn = F.get(name)
+    f = lambda x: apply(fn, x)
+    f.fn = fn  # so a network can take jc.tanh as its activation
+    f.__name__ = name
+    return f
+
+
+sigmoid = _for_each("sigmoid")
+sigmoid.__doc__ = "sigma(x) = 1 / (1 + exp(-x)), element-wise."
+tanh = _for_each("tanh")
+tanh.__doc__ = "tanh(x), element-wise."
+relu = _for_each("relu")
+relu.__doc__ = "max(0, x), element-wise; its derivative at 0 is taken as 0."
+exp = _for_each("exp")
+exp.__doc__ = "exp(x), element-wise."
+log = _for_each("log")
+log.__doc__ = "The natural logarithm, element-wise."
+softplus = _for_each("softplus")
+softplus.__doc__ = "log(1 + exp(x)), element-wise."
+step = _for_each("step")
+step.__doc__ = "1 where x > 0, else 0, element-wise."
+
+
+
+# The nodes these refer to; their modules are loaded with this one (core/__init__.py).
+from .blocks import diag  # noqa: E402

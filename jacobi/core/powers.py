@@ -1,0 +1,133 @@
+"""Element-wise quotients u / v and powers u ** k.  Each class is followed by its constructor."""
+from __future__ import annotations
+
+import sympy as sp
+
+from . import functions as F
+from .elementwise import _Elementwise, _expand_pair, add, mul, neg
+from .expr import ATOM, MATMUL, MUL, POW, Expr, describe
+from .leaves import Const, Symbol, as_expr
+from .registry import primitive
+from .rules import Rule
+from .shapes import ShapeError
+
+
+@primitive
+class Div(_Elementwise):
+    """Element-wise division u / v."""
+
+    __slots__ = ()
+    precedence = MUL
+    rules = {
+        "u": Rule("element-wise quotient", "d(u / v)/du = diag(1 / v)",
+                  r"\frac{\partial (u / v)}{\partial u} = \operatorname{diag}(1 / v)"),
+        "v": Rule("element-wise quotient", "d(u / v)/dv = diag(-u / v^2)",
+                  r"\frac{\partial (u / v)}{\partial v} = \operatorname{diag}(-u / v^{2})"),
+    }
+
+    def local_jacobian(self, i, out):
+        u, v = self.args
+        if i == 0:
+            return diag(div(1, v)), self.rules["u"]
+        return diag(neg(div(u, power(v, 2)))), self.rules["v"]
+
+    def _text(self, p):
+        u, v = self.args
+        return p.operand(u, MUL, among=self.args) + " / " + p.operand(v, MUL + 1, among=self.args)
+
+    def _latex(self, p):
+        u, v = self.args
+        if self.is_scalar or isinstance(v, Broadcast):
+            return r"\frac{" + p.operand(u, 0, among=self.args) + "}{" + p.operand(v, 0, among=self.args) + r"}"
+        return (p.operand(u, MUL + 1, MATMUL + 1, self.args) + r" \oslash "
+                + p.operand(v, MUL + 1, MATMUL + 1, self.args))
+
+    def _code(self, p):
+        return p.ref(self.args[0], MUL) + " / " + p.ref(self.args[1], MUL + 1)
+
+    def _explicit(self, ev):
+        u, v = ev(self.args[0]), ev(self.args[1])
+        return sp.Matrix(u.rows, u.cols, lambda j, k: u[j, k] / v[j, k])
+
+    def _index(self, p, i, j):
+        u, v = self.args
+        return r"\frac{" + p.entry(u, i, j)[0] + "}{" + p.entry(v, i, j)[0] + "}", ATOM
+
+    def _sympy(self, go):
+        return go(self.args[0]) / go(self.args[1])
+
+
+def div(a, b) -> Expr:
+    a, b = _expand_pair("divide element-wise", a, b)
+    return Div._new((), (a, b))
+
+
+@primitive
+class Power(_Elementwise):
+    """The element-wise power u ** k (k a scalar or of u's shape)."""
+
+    __slots__ = ()
+    precedence = POW
+    rules = {
+        "u": Rule("element-wise power", "d(u^k)/du = diag(k u^(k-1))",
+                  r"\frac{\partial u^{k}}{\partial u} = \operatorname{diag}(k u^{k-1})"),
+        "k scalar": Rule("element-wise power", "d(u^k)/dk = u^k log u",
+                         r"\frac{\partial u^{k}}{\partial k} = u^{k} \log u"),
+        "k": Rule("element-wise power", "d(u^k)/dk = diag(u^k log u)",
+                  r"\frac{\partial u^{k}}{\partial k} = \operatorname{diag}(u^{k} \log u)"),
+    }
+
+    def local_jacobian(self, i, out):
+        u, k = self.args
+        if i == 0:
+            d = mul(k, power(u, add(k, -1)))
+            return diag(d), self.rules["u"]
+        d = mul(out, apply(F.get("log"), u))
+        if k.is_scalar and not u.is_scalar:
+            return vec(d), self.rules["k scalar"]
+        return diag(d), self.rules["k"]
+
+    def _text(self, p):
+        return p.operand(self.args[0], POW + 1, among=self.args) + " ** " + p.operand(self.args[1], POW)
+
+    def _latex(self, p):
+        return p.base(self.args[0]) + "^{" + p.operand(self.args[1], 0) + "}"
+
+    def _code(self, p):
+        k = self.args[1]
+        if isinstance(k, Const) and k.value == 2:
+            b = p.ref(self.args[0], ATOM)
+            if isinstance(self.args[0], Symbol) or b in p.temps.values():
+                return f"{b} * {b}"
+        return p.ref(self.args[0], POW + 1) + " ** " + p.ref(k, POW)
+
+    def _explicit(self, ev):
+        u, k = ev(self.args[0]), ev(self.args[1])
+        if k.shape == (1, 1) and u.shape != (1, 1):
+            return u.applyfunc(lambda e: e ** k[0, 0])
+        return sp.Matrix(u.rows, u.cols, lambda j, c: u[j, c] ** k[j, c])
+
+    def _index(self, p, i, j):
+        b = p.entry(self.args[0], i, j)
+        base = b[0] if b[1] == ATOM and "^" not in b[0] else r"\left(" + b[0] + r"\right)"
+        return base + "^{" + p.entry(self.args[1], None, None)[0] + "}", ATOM
+
+    def _sympy(self, go):
+        return go(self.args[0]) ** go(self.args[1])
+
+
+def power(a, k) -> Expr:
+    a, k = as_expr(a), as_expr(k)
+    if k.is_scalar or k.shape == a.shape:
+        return Power._new((), (a, k))
+    if a.is_scalar:
+        return Power._new((), (broadcast(a, k.shape), k))
+    raise ShapeError(f"cannot raise {describe(a)} to the power {describe(k)}: the exponent must be a scalar "
+                     "or have the base's shape")
+
+
+
+# The nodes these refer to; their modules are loaded with this one (core/__init__.py).
+from .apply import apply  # noqa: E402
+from .blocks import diag, vec  # noqa: E402
+from .elementwise import Broadcast, broadcast  # noqa: E402
