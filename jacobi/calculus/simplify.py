@@ -11,31 +11,105 @@ Two mechanisms, applied bottom-up to a fixed point:
   written through the function's own output (sigma' = a (1 - a)) when that
   makes the cluster smaller.  The cheapest candidate wins; ties keep the input.
 
+SymPy only ever sees a bounded piece of a cluster, so a deep element-wise
+chain (sigma(sigma(...(x)))) costs time linear in its depth: an operand of a
+function that is a large cluster itself is one leaf, a piece that is still too
+large is left to the structural rules, and cancel, which multiplies everything
+out, is not tried where the product would have too many terms (the k factors
+a (1 - a) of sigma^k's derivative expand to 2^k).
+
 Everything works on whole vectors and matrices; nothing is expanded.
 """
 from __future__ import annotations
+
+import math
 
 import sympy as sp
 
 from .. import core as P
 from ..core import functions as F
-from ..core.lift import Leaves, LiftError, from_sympy, to_sympy
+from ..core.lift import Leaves, LiftError, Rebuilt, cluster_cut, from_sympy, to_sympy
 from ..core.rules import Rule
 from .rewrites import RULES, _cost
+from .rewrites.base import _tree_cost
 
 # ---------------------------------------------------------------------------
 # Element-wise clusters.
+
+def _piece_cost(e: P.Expr, cut) -> int:
+    """_cost of the piece of e that is lifted to SymPy, the cut operands counting as leaves."""
+    if not cut:
+        return _cost(e)
+    memo: dict = {}
+
+    def cost(n):
+        if n in cut:
+            return 1
+        r = memo.get(n)
+        if r is None:
+            r = memo[n] = _tree_cost(n, cost)
+        return r
+
+    return cost(e)
+
 
 _CLUSTER_RULE = Rule("element-wise algebra")
 _CLUSTER_CACHE: dict = {}
 
 
 CLUSTER_LIMIT = 40  # rational algebra on larger clusters can take SymPy minutes
+# Terms of the expanded numerator and denominator that cancel may build.  Where
+# cancel gives the winning candidate in the test suite and the derivations, it
+# never has more than 15; sigma^k's derivative has 2^k + 1.
+EXPANSION_LIMIT = 64
+# The piece of a cluster that is lifted to SymPy at all: at most LIFT_LIMIT
+# distinct nodes (larger operands of element-wise functions become leaves) and
+# at most TREE_LIMIT printed size, since SymPy walks its expressions as trees
+# and a shared graph (z * sigma(z), nested) can be exponentially larger as one.
+# Every cluster of the test suite and of the textbook derivations is within
+# both (at most 47 nodes and printed size 163), so they are simplified as before.
+LIFT_LIMIT = 48
+TREE_LIMIT = 1024
+
+
+def _expansion(expr: sp.Expr) -> int:
+    """An upper bound on the terms of expr over one denominator, expanded.
+
+    sp.cancel multiplies everything out before it takes the gcd: a product of
+    k binomials, sigma'(u) = a (1 - a) for k nested layers, becomes 2^k terms
+    even though the expression has only a few operations."""
+    memo: dict = {}
+
+    def go(e):
+        r = memo.get(e)
+        if r is None:
+            memo[e] = r = _expansion_of(e, go)
+        return r
+
+    num, den = go(expr)
+    return num + den
+
+
+def _expansion_of(e, go):
+    if isinstance(e, sp.Add):
+        parts = [go(a) for a in e.args]
+        den = math.prod(d for _, d in parts)
+        return sum(n * (den // d) for n, d in parts), den
+    if isinstance(e, sp.Mul):
+        parts = [go(a) for a in e.args]
+        return math.prod(n for n, _ in parts), math.prod(d for _, d in parts)
+    if isinstance(e, sp.Pow) and e.exp.is_Integer:
+        # a power of an n-term sum has at most C(n + p - 1, p) monomials
+        n, d = go(e.base)
+        p = abs(int(e.exp))
+        n, d = math.comb(n + p - 1, p), math.comb(d + p - 1, p)
+        return (n, d) if e.exp > 0 else (d, n)
+    return 1, 1  # a symbol, a number, a function call: one generator
 
 
 def _candidates(expr: sp.Expr):
     yield expr
-    if sp.count_ops(expr) > CLUSTER_LIMIT:
+    if sp.count_ops(expr) > CLUSTER_LIMIT or _expansion(expr) > EXPANSION_LIMIT:
         yield sp.factor_terms(expr)
         return
     try:
@@ -48,9 +122,12 @@ def _candidates(expr: sp.Expr):
 
 
 def simplify_cluster(e: P.Expr, ctx) -> P.Expr:
+    cut = cluster_cut(e, LIFT_LIMIT)
+    if cut is None or _piece_cost(e, cut) > TREE_LIMIT:
+        return e  # too large to be worth SymPy's time: the structural rules alone
     leaves = Leaves()
     try:
-        s = to_sympy(e, leaves)
+        s = to_sympy(e, leaves, cut)
     except LiftError:
         return e
     variants = [s]
@@ -82,6 +159,7 @@ def simplify_cluster(e: P.Expr, ctx) -> P.Expr:
 
 def _output_forms(s: sp.Expr, leaves: Leaves, ctx):
     reps = {}
+    rebuilt = Rebuilt()
     for call in s.atoms(sp.Function):
         fn = F._BY_SYMPY.get(type(call))
         if fn is None:
@@ -89,7 +167,7 @@ def _output_forms(s: sp.Expr, leaves: Leaves, ctx):
         primal = F.primal_of(fn)
         if primal is None or primal.prime_in_output is None:
             continue
-        arg = from_sympy(call.args[0], leaves.by_sym, _shape_of(call.args[0], leaves))
+        arg = from_sympy(call.args[0], leaves.by_sym, _shape_of(call.args[0], leaves), rebuilt)
         out_expr = P.apply(primal, arg)
         named = ctx.named(out_expr)
         if named is not None:

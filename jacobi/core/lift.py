@@ -11,7 +11,7 @@ from __future__ import annotations
 import sympy as sp
 
 from . import functions as F
-from .apply import apply
+from .apply import Apply, apply
 from .elementwise import add, broadcast, mul
 from .expr import Expr
 from .leaves import Const
@@ -44,23 +44,91 @@ def is_cluster_node(e: Expr) -> bool:
     return e.cluster
 
 
-def to_sympy(e: Expr, leaves: Leaves) -> sp.Expr:
-    """The scalar SymPy expression of an element-wise cluster; every other node is a leaf."""
+def cluster_size(e: Expr, limit: int) -> int:
+    """Distinct element-wise nodes of the cluster under e, counted up to limit + 1.
+
+    The walk is over the shared graph and stops at limit + 1, so asking costs
+    at most limit steps however deep the cluster is."""
+    key = ("cluster_size", limit)
+    n = e._cache.get(key)
+    if n is None:
+        seen: set = set()
+        stack = [e]
+        while stack and len(seen) <= limit:
+            node = stack.pop()
+            if node in seen or not node.cluster:
+                continue
+            seen.add(node)
+            stack.extend(node.args)
+        n = e._cache[key] = len(seen)
+    return n
+
+
+def cluster_cut(e: Expr, limit: int) -> set | None:
+    """The operands that the lifted piece of the cluster e keeps as leaves, or
+    None where even so the piece has more than limit nodes.
+
+    A function's argument that is itself a cluster of more than limit nodes is
+    one leaf (sigma(z) stays a call, so sigma'(z) can still be written through
+    it), and so is any other large operand that is not a call: the piece that
+    goes to SymPy is then small however deep the element-wise chain is."""
+    cut: set = set()
+    seen: set = set()
+    stack = [(e, None)]
+    while stack:
+        n, parent = stack.pop()
+        if n in seen or n in cut or not n.cluster:
+            continue
+        if parent is not None and (isinstance(parent, Apply) or not isinstance(n, Apply)) \
+                and cluster_size(n, limit) > limit:
+            cut.add(n)
+            continue
+        seen.add(n)
+        if len(seen) > limit:
+            return None
+        stack.extend((a, n) for a in reversed(n.args))
+    return cut
+
+
+def to_sympy(e: Expr, leaves: Leaves, cut=frozenset()) -> sp.Expr:
+    """The scalar SymPy expression of an element-wise cluster (each node's ``_sympy``);
+    every other node, and every node in cut, is a leaf."""
     memo: dict = {}
 
     def go(n):
         r = memo.get(n)
         if r is None:
-            r = memo[n] = n._sympy(go) if n.cluster else leaves.sym(n)
+            r = memo[n] = n._sympy(go) if n.cluster and n not in cut else leaves.sym(n)
         return r
 
     return go(e)
 
 
-def from_sympy(expr: sp.Expr, leaf_map: dict, shape) -> Expr:
+class Rebuilt:
+    """What from_sympy learnt over one leaf map: the node rebuilt from each
+    sub-expression, and whether it mentions a leaf.  Calls over the same leaf
+    map may share one, so common sub-expressions are rebuilt once."""
+
+    def __init__(self):
+        self.nodes: dict = {}
+        self.leafy: dict = {}
+
+
+def from_sympy(expr: sp.Expr, leaf_map: dict, shape, rebuilt: Rebuilt | None = None) -> Expr:
     """Rebuild an expression of the given shape from a scalar SymPy expression
     whose symbols are keys of leaf_map (symbol -> jacobi expression)."""
-    memo: dict = {}
+    rebuilt = rebuilt or Rebuilt()
+    memo = rebuilt.nodes
+    leaf_syms = set(leaf_map)
+
+    def leafy(s):
+        # memoised: s.free_symbols would walk the whole tree below every node
+        # of a deep expression again
+        r = rebuilt.leafy.get(s)
+        if r is None:
+            r = s in leaf_syms if s.is_Symbol else any(leafy(a) for a in s.args)
+            rebuilt.leafy[s] = r
+        return r
 
     def go(s):
         r = memo.get(s)
@@ -73,7 +141,7 @@ def from_sympy(expr: sp.Expr, leaf_map: dict, shape) -> Expr:
     def _go(s):
         if s in leaf_map:
             return leaf_map[s]
-        if not (s.free_symbols & set(leaf_map)):
+        if not leafy(s):
             if s.is_number or all(x.is_integer and x.is_positive for x in s.free_symbols):
                 if s.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
                     raise LiftError(f"{s} is not finite")

@@ -69,10 +69,20 @@ def _is_distribution(e):
 
 
 def _cost(e: P.Expr) -> int:
-    """Printed size of a cluster: its nodes counted as a tree, operands as 1."""
+    """Printed size of a cluster: its nodes counted as a tree, operands as 1.
+
+    Kept on the node, so a shared sub-expression is counted once per graph
+    rather than walked again for every place it is printed."""
+    k = e._cache.get("cost")
+    if k is None:
+        k = e._cache["cost"] = _tree_cost(e, _cost)
+    return k
+
+
+def _tree_cost(e: P.Expr, cost) -> int:
     if not is_cluster_node(e) and not isinstance(e, (P.Sum,)):
         return 1
     if isinstance(e, P.Scale) and isinstance(e.args[0], P.Const):
         # a minus sign is free; a numeric factor counts once, not as a node and an operand
-        return _cost(e.args[1]) + (e.args[0].value != -1)
-    return 1 + sum(_cost(a) for a in e.args)
+        return cost(e.args[1]) + (e.args[0].value != -1)
+    return 1 + sum(cost(a) for a in e.args)
