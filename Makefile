@@ -29,3 +29,4 @@ clean:
 
 bench: $(STAMP)
 	$(PY) bench/bench_backprop.py
+	$(PY) bench/bench_depth.py
