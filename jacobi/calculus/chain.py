@@ -207,9 +207,10 @@ def _chain_rule(terms) -> Rule:
 
 
 def reverse(prog: Program, wrt: list, *, simplify=True, adjoint_names: dict | None = None,
-            steps: list | None = None, defs_for_simplify: dict | None = None):
-    """Adjoints dC/dv of a scalar program output for every variable and input."""
-    S = Simplifier(defs_for_simplify if defs_for_simplify is not None else prog.defs) if simplify else None
+            steps: list | None = None):
+    """Adjoints dC/dv of a scalar program output for every variable and input: (adjoints, the
+    named adjoints' definitions, the derivation's steps)."""
+    S = Simplifier(prog.defs) if simplify else None
     adjoint_names = adjoint_names or {}
     steps = steps if steps is not None else []
     C = prog.output
@@ -264,7 +265,7 @@ def reverse(prog: Program, wrt: list, *, simplify=True, adjoint_names: dict | No
             ref[v] = name
         else:
             ref[v] = val
-    return adj, ref, named_defs, steps
+    return adj, named_defs, steps
 
 
 def forward(prog: Program, x: Expr, *, simplify=True, steps: list | None = None):

@@ -77,7 +77,7 @@ def _derive_reverse(f, ws, many, simplify, out=("f", None)):
             why = "d f/d f = 1" if w is f else "f does not depend on " + w.name
             steps.append(Step("result", partial(f, w, "gradient"), r, why))
         return Derivation(f, ws, res if many else res[0], steps, [], "gradient")
-    adj, ref, named, steps = reverse(prog, ws, simplify=simplify, steps=steps)
+    adj, named, steps = reverse(prog, ws, simplify=simplify, steps=steps)
     full = inline(prog.defs)
     S = Simplifier() if simplify else None
     res = []

@@ -1,2 +1,5 @@
 """Code generation: backends as records, the code printer, CSE and liveness, lambdify."""
-from .lambdify import BACKENDS, Backend, CodePrinter, Lambdified, Line, backend, emit, generate, lambdify
+from .backends import BACKENDS, Backend, backend, register_backend
+from .emit import Line, emit
+from .lambdify import Lambdified, generate, lambdify
+from .printer import CodePrinter

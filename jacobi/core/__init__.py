@@ -21,6 +21,8 @@ from .elementwise import (Add, Broadcast, Hadamard, Scale, add, broadcast, hadam
 from .powers import Div, Power, div, power
 from .apply import Apply, apply, elementwise, exp, log, relu, sigmoid, softplus, step, tanh
 from .matrix import LogSoftmax, MatMul, Softmax, Sum, Transpose, dot, log_softmax, matmul, softmax, sum_, transpose
-from .blocks import Diag, Kron, SoftmaxJacobian, Unvec, Vec, apply_linear, diag, kron, reshape_like, vec
+from .blocks import (Diag, Kron, SoftmaxJacobian, Unvec, Vec, apply_linear, diag, kron, reshape_like, softmax_jacobian,
+                     unvec, vec)
 from .printing import LatexPrinter, Printer, TextPrinter, latex, text
 from . import lift
+from . import callables, sizerules

@@ -9,6 +9,7 @@ from .expr import ATOM, POSTFIX, Expr
 from .leaves import as_expr
 from .registry import primitive
 from .rules import Rule
+from .shapes import JacobiError
 
 
 @primitive
@@ -31,7 +32,7 @@ class Apply(_Elementwise):
         return diag(d), self.rules["x"]
 
     def _text(self, p):
-        return f"{self.fn.text or self.fn.name}({p.doprint(self.args[0])})"
+        return f"{_text_name(self.fn)}({p.doprint(self.args[0])})"
 
     def _latex(self, p):
         x = self.args[0]
@@ -52,6 +53,21 @@ class Apply(_Elementwise):
 
     def _sympy(self, go):
         return self.fn.sympy(go(self.args[0]))
+
+
+def _text_name(fn: F.ElementwiseFunction) -> str:
+    """The name the parser reads back as fn: its text (sigmoid' for sigmoid_prime) if it names fn, else
+    its registered name."""
+    name = fn.text or fn.name
+    if F.FUNCTIONS.get(name) is fn:
+        return name
+    primal = F.FUNCTIONS.get(name[:-1]) if name.endswith("'") else None
+    try:
+        if primal is not None and F.prime_of(primal) is fn:
+            return name
+    except JacobiError:
+        pass
+    return fn.name
 
 
 def apply(fn, x) -> Expr:

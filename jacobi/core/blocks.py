@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .expr import ATOM, MATMUL, POSTFIX, Call, Expr, describe
+from . import sizerules
+from .expr import ATOM, MATMUL, Call, Expr, describe
 from .leaves import ONE, as_expr, identity, ones
 from .registry import primitive
 from .rules import Rule
-from .shapes import ShapeError, fmt_shape, numel
+from .shapes import ShapeError, fmt_shape, numel, size
 
 
 @primitive
@@ -56,6 +57,7 @@ class Kron(Expr):
     __slots__ = ()
     block = True
     precedence = MATMUL
+    text_precedence = ATOM  # kron(A, B)
 
     @classmethod
     def _shape(cls, params, args):
@@ -69,7 +71,7 @@ class Kron(Expr):
         return p.paren(self.args[0], MATMUL + 1) + r" \otimes " + p.paren(self.args[1], MATMUL + 1)
 
     def _code(self, p):
-        return f"{p.np}.kron({p.ref(self.args[0], 0)}, {p.ref(self.args[1], 0)})"
+        return p.kron(self.args[0], self.args[1])
 
     def _explicit(self, ev):
         from sympy.physics.quantum import TensorProduct
@@ -105,7 +107,7 @@ class Vec(Call):
         return identity(numel(self.shape)), self.rules["X"]
 
     def _code(self, p):
-        return f"{p.ref(self.args[0], POSTFIX)}.reshape(-1, 1, order='F')"
+        return p.vec(self.args[0])
 
     def _explicit(self, ev):
         X = ev(self.args[0])
@@ -144,13 +146,24 @@ class Unvec(Call):
     def local_jacobian(self, i, out):
         return identity(numel(self.shape)), self.rules["v"]
 
+    def _text(self, p):
+        r, c = self.shape
+        return f"unvec({p.doprint(self.args[0])}, {r}, {c})"
+
     def _code(self, p):
-        return f"{p.ref(self.args[0], ATOM)}.reshape({p.shape(self.shape)}, order='F')"
+        return p.unvec(self.args[0], self.shape)
 
     def _explicit(self, ev):
         v = ev(self.args[0])
         r, c = ev.dims(self.shape)
         return sp.Matrix(r, c, lambda j, k: v[k * r + j, 0])
+
+
+def unvec(v, m, n) -> Expr:
+    """The column v of m*n entries laid out as an m x n matrix (the inverse of vec)."""
+    v, m, n = as_expr(v, "unvec"), size(m), size(n)
+    sizerules.UNVEC.check(v, m, n)
+    return Unvec._new((m, n), (v,))
 
 
 @primitive
@@ -169,7 +182,6 @@ class SoftmaxJacobian(Call):
         return (n, n)
 
     def _code(self, p):
-        p.need({"_softmax_jacobian": _SOFTMAX_JAC})
         return f"_softmax_jacobian({p.ref(self.args[0], 0)})"
 
     def _explicit(self, ev):
@@ -189,14 +201,9 @@ class SoftmaxJacobian(Call):
         return add(SG, neg(hadamard(S, matmul(ones(n, 1), ones(1, n), SG))))
 
 
-_SOFTMAX_JAC = """def _softmax_jacobian(s):
-    n, m = s.shape
-    J = np.zeros((n * m, n * m))
-    for k in range(m):
-        c = s[:, k:k + 1]
-        J[k * n:(k + 1) * n, k * n:(k + 1) * n] = np.diagflat(c) - c @ c.T
-    return J
-"""
+def softmax_jacobian(s) -> Expr:
+    """The Jacobian of the column-wise softmax whose output is s."""
+    return SoftmaxJacobian._new((), (as_expr(s, "softmax_jacobian"),))
 
 
 def reshape_like(G: Expr, shape) -> Expr:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from . import sizerules
 from .expr import ADD, MATMUL, MUL, POSTFIX, Expr, SameShape, describe
 from .leaves import Const, Ones, as_expr, identity, ones
 from .registry import primitive
@@ -24,22 +25,15 @@ class _Elementwise(SameShape):
     cluster = True
 
 
-def _same_shape(op, a, b):
-    if a.shape != b.shape:
-        raise ShapeError(f"cannot {op} {describe(a)} and {describe(b)}: the shapes differ")
-
-
-def _expand_pair(op, a, b):
-    """Scalar expansion for element-wise binary operators."""
+def _expand_pair(rule, a, b):
+    """Scalar expansion for element-wise binary operators; rule (sizerules.ADD, MUL, DIV) checks the shapes."""
     a, b = as_expr(a), as_expr(b)
+    rule.check(a, b)
     if a.shape == b.shape:
         return a, b
     if a.is_scalar:
         return broadcast(a, b.shape), b
-    if b.is_scalar:
-        return a, broadcast(b, a.shape)
-    hint = " (for the matrix product use @)" if op == "multiply element-wise" and a.shape[1] == b.shape[0] else ""
-    raise ShapeError(f"cannot {op} {describe(a)} and {describe(b)}: the shapes differ{hint}")
+    return a, broadcast(b, a.shape)
 
 
 @primitive
@@ -103,7 +97,7 @@ def add(*terms) -> Expr:
         raise JacobiError("add needs at least one term")
     out = as_expr(terms[0])
     for t in terms[1:]:
-        a, b = _expand_pair("add", out, t)
+        a, b = _expand_pair(sizerules.ADD, out, t)
         parts = (a.args if isinstance(a, Add) else (a,)) + (b.args if isinstance(b, Add) else (b,))
         out = Add._new((), parts)
     return out
@@ -121,9 +115,9 @@ def negated(term):
     """The term without its minus sign, or None if it has none."""
     if isinstance(term, Scale):
         c = term.args[0]
-        if isinstance(c, Const) and c.value.is_number and c.value < 0:
+        if isinstance(c, Const) and c.value.is_number and c.value.is_negative:
             return term.args[1] if c.value == -1 else scale(Const.make(-c.value), term.args[1])
-    if isinstance(term, Const) and term.value.is_number and term.value < 0:
+    if isinstance(term, Const) and term.value.is_number and term.value.is_negative:
         return Const.make(-term.value)
     if isinstance(term, Broadcast):
         n = negated(term.args[0])
@@ -250,6 +244,8 @@ class Broadcast(Expr):
     def precedence(self):
         return self.args[0].precedence
 
+    text_precedence = MUL  # s * ones(n)
+
     def local_jacobian(self, i, out):
         return ones(numel(self.shape), 1), self.rules["s"]
 
@@ -260,7 +256,7 @@ class Broadcast(Expr):
         return p.paren(self.args[0], MUL) + " " + Ones._new(self.params, ())._latex(p)
 
     def _code(self, p):
-        return f"{p.ref(self.args[0], MUL)} * {p.np}.ones({p.shape(self.shape)})"
+        return p.broadcast(self.args[0], self.shape, MUL)  # inside an element-wise operation, the scalar itself
 
     def _explicit(self, ev):
         r, c = ev.dims(self.shape)
@@ -327,7 +323,7 @@ def hadamard(*factors) -> Expr:
     out = as_expr(factors[0], "a Hadamard product")
     for f in factors[1:]:
         f = as_expr(f, "a Hadamard product")
-        _same_shape("take the Hadamard product of", out, f)
+        sizerules.HADAMARD.check(out, f)
         parts = (out.args if isinstance(out, Hadamard) else (out,)) + (f.args if isinstance(f, Hadamard) else (f,))
         out = Hadamard._new((), parts)
     return out
@@ -342,7 +338,7 @@ def mul(a, b) -> Expr:
         return scale(a, b)
     if b.is_scalar:
         return scale(b, a)
-    _expand_pair("multiply element-wise", a, b)
+    _expand_pair(sizerules.MUL, a, b)
     raise AssertionError  # pragma: no cover
 
 

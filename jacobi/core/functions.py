@@ -29,10 +29,10 @@ class ElementwiseFunction:
     latex: str  # LaTeX operator name
     definition: sp.Lambda  # elementary definition (the oracle's)
     deriv: Callable[[], sp.Expr] | None  # derivative as SymPy expr in t over registered functions
-    numpy: str  # numpy expression template over {x}, may call helpers
-    numpy_helpers: dict = field(default_factory=dict)  # helper name -> source (numpy as np)
-    jax: str | None = None
-    torch: str | None = None
+    # backend name -> expression template over {x}, written against that backend's array module (np, jnp,
+    # torch); a numpy-compatible backend (another alias, jax for a function with no jax form) reads "numpy"
+    code: dict
+    helpers: dict = field(default_factory=dict)  # backend name -> {helper name: source} its template calls
     prime_in_output: sp.Expr | None = None  # f'(t) in terms of a = f(t) (and t where needed)
     domain: tuple = (-3.0, 3.0)  # where the tests sample
     smooth: bool = True  # False: the derivative has a jump (tests avoid it)
@@ -116,42 +116,42 @@ register(ElementwiseFunction(
     name="sigmoid", latex=r"\sigma", text="sigmoid",
     definition=sp.Lambda(t, 1 / (1 + sp.exp(-t))),
     deriv=lambda: S("sigmoid_prime")(t),
-    numpy="_sigmoid({x})", numpy_helpers={"_sigmoid": _SIGMOID},
-    jax="jax.nn.sigmoid({x})", torch="torch.sigmoid({x})",
+    code={"numpy": "_sigmoid({x})", "jax": "jax.nn.sigmoid({x})", "torch": "torch.sigmoid({x})"},
+    helpers={"numpy": {"_sigmoid": _SIGMOID}},
     prime_in_output=a * (1 - a), domain=(-4.0, 4.0),
 ))
 register(ElementwiseFunction(
     name="sigmoid_prime", latex=r"\sigma'", text="sigmoid'",
     definition=sp.Lambda(t, sp.exp(-t) / (1 + sp.exp(-t)) ** 2),
     deriv=lambda: S("sigmoid_prime")(t) * (1 - 2 * S("sigmoid")(t)),
-    numpy="_sigmoid_prime({x})",
-    numpy_helpers={
+    code={"numpy": "_sigmoid_prime({x})", "jax": "(jax.nn.sigmoid({x}) * (1 - jax.nn.sigmoid({x})))",
+          "torch": "(torch.sigmoid({x}) * (1 - torch.sigmoid({x})))"},
+    helpers={"numpy": {
         "_sigmoid": _SIGMOID,
         "_sigmoid_prime": "def _sigmoid_prime(x):\n    s = _sigmoid(x)\n    return s * (1 - s)\n",
-    },
-    jax="(jax.nn.sigmoid({x}) * (1 - jax.nn.sigmoid({x})))",
-    torch="(torch.sigmoid({x}) * (1 - torch.sigmoid({x})))",
+    }},
     domain=(-4.0, 4.0),
 ))
 register(ElementwiseFunction(
     name="tanh", latex=r"\tanh",
     definition=sp.Lambda(t, sp.tanh(t)),
     deriv=lambda: S("tanh_prime")(t),
-    numpy="np.tanh({x})", jax="jnp.tanh({x})", torch="torch.tanh({x})",
+    code={"numpy": "np.tanh({x})", "jax": "jnp.tanh({x})", "torch": "torch.tanh({x})"},
     prime_in_output=1 - a**2,
 ))
 register(ElementwiseFunction(
     name="tanh_prime", latex=r"\tanh'", text="tanh'",
     definition=sp.Lambda(t, 1 - sp.tanh(t) ** 2),
     deriv=lambda: -2 * S("tanh")(t) * S("tanh_prime")(t),
-    numpy="(1 - np.tanh({x}) ** 2)", jax="(1 - jnp.tanh({x}) ** 2)", torch="(1 - torch.tanh({x}) ** 2)",
+    code={"numpy": "(1 - np.tanh({x}) ** 2)", "jax": "(1 - jnp.tanh({x}) ** 2)",
+          "torch": "(1 - torch.tanh({x}) ** 2)"},
 ))
 _CONV = "the derivative at 0 is taken as 0 (step(0) = 0)"
 register(ElementwiseFunction(
     name="relu", latex=r"\operatorname{ReLU}", text="relu",
     definition=sp.Lambda(t, sp.Max(0, t)),
     deriv=lambda: S("relu_prime")(t),
-    numpy="np.maximum({x}, 0)", jax="jnp.maximum({x}, 0)", torch="torch.relu({x})",
+    code={"numpy": "np.maximum({x}, 0)", "jax": "jnp.maximum({x}, 0)", "torch": "torch.relu({x})"},
     prime_in_output=S("step")(a) if "step" in FUNCTIONS else None,
     smooth=False, convention=_CONV,
 ))
@@ -159,14 +159,16 @@ register(ElementwiseFunction(
     name="relu_prime", latex=r"\operatorname{ReLU}'", text="relu'",
     definition=sp.Lambda(t, sp.Heaviside(t, 0)),
     deriv=lambda: sp.Integer(0),
-    numpy="({x} > 0).astype({x}.dtype)", jax="({x} > 0).astype({x}.dtype)", torch="({x} > 0).to({x}.dtype)",
+    code={"numpy": "({x} > 0).astype({x}.dtype)", "jax": "({x} > 0).astype({x}.dtype)",
+          "torch": "({x} > 0).to({x}.dtype)"},
     smooth=False, convention=_CONV,
 ))
 register(ElementwiseFunction(
     name="step", latex=r"\operatorname{step}",
     definition=sp.Lambda(t, sp.Heaviside(t, 0)),
     deriv=lambda: sp.Integer(0),
-    numpy="({x} > 0).astype({x}.dtype)", jax="({x} > 0).astype({x}.dtype)", torch="({x} > 0).to({x}.dtype)",
+    code={"numpy": "({x} > 0).astype({x}.dtype)", "jax": "({x} > 0).astype({x}.dtype)",
+          "torch": "({x} > 0).to({x}.dtype)"},
     smooth=False, convention="step(z) = 1 for z > 0 and 0 for z <= 0",
 ))
 FUNCTIONS["relu"].prime_in_output = S("step")(t)  # relu'(z) = step(z); a > 0 exactly where z > 0
@@ -174,28 +176,29 @@ register(ElementwiseFunction(
     name="exp", latex=r"\exp",
     definition=sp.Lambda(t, sp.exp(t)),
     deriv=lambda: sp.exp(t),
-    numpy="np.exp({x})", jax="jnp.exp({x})", torch="torch.exp({x})",
+    code={"numpy": "np.exp({x})", "jax": "jnp.exp({x})", "torch": "torch.exp({x})"},
     prime_in_output=a,
 ), sympy_class=sp.exp)
 register(ElementwiseFunction(
     name="log", latex=r"\log",
     definition=sp.Lambda(t, sp.log(t)),
     deriv=lambda: 1 / t,
-    numpy="np.log({x})", jax="jnp.log({x})", torch="torch.log({x})",
+    code={"numpy": "np.log({x})", "jax": "jnp.log({x})", "torch": "torch.log({x})"},
     domain=(0.2, 3.0),
 ), sympy_class=sp.log)
 register(ElementwiseFunction(
     name="softplus", latex=r"\operatorname{softplus}",
     definition=sp.Lambda(t, sp.log(1 + sp.exp(t))),
     deriv=lambda: S("sigmoid")(t),
-    numpy="np.logaddexp(0, {x})", jax="jax.nn.softplus({x})", torch="torch.nn.functional.softplus({x})",
+    code={"numpy": "np.logaddexp(0, {x})", "jax": "jax.nn.softplus({x})",
+          "torch": "torch.nn.functional.softplus({x})"},
     prime_in_output=1 - sp.exp(-a),
 ))
 register(ElementwiseFunction(
     name="identity", latex=r"\operatorname{id}",
     definition=sp.Lambda(t, t),
     deriv=lambda: sp.Integer(1),
-    numpy="{x}", jax="{x}", torch="{x}",
+    code={"numpy": "{x}", "jax": "{x}", "torch": "{x}"},
     prime_in_output=sp.Integer(1),
 ))
 
@@ -282,7 +285,7 @@ def from_sympy_function(f, name: str | None = None) -> ElementwiseFunction:
     fn = ElementwiseFunction(
         name=ident, latex=latex_name, text=name,
         definition=sp.Lambda(t, body), deriv=deriv,
-        numpy=f"_{ident}({{x}})", numpy_helpers=_numpy_helper(ident, body),
+        code={"numpy": f"_{ident}({{x}})"}, helpers={"numpy": _numpy_helper(ident, body)},
     )
     register(fn, sympy_class=cls)
     _BY_SYMPY[key] = fn
@@ -297,7 +300,7 @@ def _derived_undefined(body, ident):
     return register(ElementwiseFunction(
         name=pname, latex=FUNCTIONS[ident].latex + "'", text=FUNCTIONS[ident].text + "'",
         definition=sp.Lambda(t, d), deriv=lambda: _derived_undefined(d, pname).sympy(t),
-        numpy=f"_{pname}({{x}})", numpy_helpers=_numpy_helper(pname, d),
+        code={"numpy": f"_{pname}({{x}})"}, helpers={"numpy": _numpy_helper(pname, d)},
     ))
 
 

@@ -11,6 +11,7 @@ from numbers import Number
 import sympy as sp
 
 from .expr import ADD, ATOM, MATMUL, MUL, POSTFIX, Expr
+from .printing import constant_precedence
 from .registry import primitive
 from .shapes import JacobiError, size
 
@@ -120,10 +121,14 @@ class Const(Expr):
         v = self.value
         if v.is_Integer and v >= 0 or v.is_Symbol:
             return ATOM
-        return MUL if not (v.is_number and v < 0) else ADD
+        return ADD if v.is_number and v.is_negative else MUL  # is_negative: None if it cannot tell
+
+    @property
+    def text_precedence(self):
+        return min(self.precedence, constant_precedence(self.value))
 
     def _text(self, p):
-        return str(self.value)
+        return p.constant(self.value)
 
     def _latex(self, p):
         return sp.latex(self.value)
@@ -186,6 +191,12 @@ def as_expr(x, where: str = "an expression") -> Expr:
     )
 
 
+def _fixed_text(name, shape) -> str:
+    """ones(n), ones(n).T, ones(m, n): the text of a constant matrix given by its shape."""
+    r, c = shape
+    return f"{name}({r})" if c == 1 else (f"{name}({c}).T" if r == 1 else f"{name}({r}, {c})")
+
+
 class _Fixed(Expr):
     """A structured constant matrix given by its shape alone."""
 
@@ -196,6 +207,11 @@ class _Fixed(Expr):
     def _shape(cls, params, args):
         return (params[0], params[1])
 
+    @property
+    def text_precedence(self):
+        """ones(n).T binds as a transpose; the other forms (I, K(m, n), ones(m, n), zeros(n)) are atoms."""
+        return POSTFIX if self.shape[0] == 1 and self.shape[1] != 1 else ATOM
+
 
 @primitive
 class Zero(_Fixed):
@@ -205,13 +221,13 @@ class Zero(_Fixed):
     cluster = True
 
     def _text(self, p):
-        return "0"
+        return "0" if self.shape == SCALAR else _fixed_text("zeros", self.shape)
 
     def _latex(self, p):
         return "0"
 
     def _code(self, p):
-        return f"{p.np}.zeros({p.shape(self.shape)})"
+        return p.zeros(self.shape)
 
     def _explicit(self, ev):
         return sp.zeros(*ev.dims(self.shape))
@@ -239,8 +255,7 @@ class Ones(_Fixed):
         return ATOM if self.shape[1] == 1 else (POSTFIX if self.shape[0] == 1 else MATMUL)
 
     def _text(self, p):
-        r, c = self.shape
-        return f"ones({r})" if c == 1 else (f"ones({c}).T" if r == 1 else f"ones({r}, {c})")
+        return _fixed_text("ones", self.shape)
 
     def _latex(self, p):
         r, c = self.shape
@@ -275,13 +290,13 @@ class Identity(_Fixed):
     __slots__ = ()
 
     def _text(self, p):
-        return "I"
+        return "I" if p.size_implied() else f"I({self.shape[0]})"  # where nothing around it gives its size
 
     def _latex(self, p):
         return "I"
 
     def _code(self, p):
-        return f"{p.np}.eye({p.size(self.shape[0])})"
+        return p.eye(self.shape[0])
 
     def _explicit(self, ev):
         return sp.eye(ev.dims(self.shape)[0])
@@ -315,7 +330,7 @@ class Commutation(_Fixed):
         return "K_{" + sp.latex(self.params[0]) + "," + sp.latex(self.params[1]) + "}"
 
     def _code(self, p):
-        return f"_commutation({p.size(self.params[0])}, {p.size(self.params[1])})"
+        return p.commutation(self.params[0], self.params[1])
 
     def _explicit(self, ev):
         m, n = ev.dims((self.params[0], self.params[1]))

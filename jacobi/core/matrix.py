@@ -5,11 +5,12 @@ from __future__ import annotations
 import sympy as sp
 
 from . import functions as F
-from .expr import ADD, MATMUL, MUL, POSTFIX, Call, Expr, SameShape, describe
+from . import sizerules
+from .expr import ADD, MATMUL, MUL, POSTFIX, Call, Expr, SameShape
 from .leaves import ONE, SCALAR, Ones, as_expr, commutation, identity, ones
 from .registry import primitive
 from .rules import Rule
-from .shapes import JacobiError, ShapeError, numel
+from .shapes import JacobiError, numel
 
 
 @primitive
@@ -60,6 +61,11 @@ class MatMul(Expr):
                 return p.broadcast(b, self.shape)
             if isinstance(b, Ones) and b.shape[0] == 1 and a.shape[1] == 1:
                 return p.broadcast(a, self.shape)
+            # 1 1^T M and M 1 1^T: the sums, spread over the other side (no n x n ones matrix)
+            if isinstance(a, Ones):
+                return p.spread(p.reduce(b, 0), self.shape)
+            if isinstance(b, Ones):
+                return p.spread(p.reduce(a, 1), self.shape)
         # a 1 x 1 factor multiplies (its array may be 0-d); the rest is the matrix product
         out = p.ref(fs[0], MATMUL)
         acc = fs[0].shape
@@ -107,12 +113,7 @@ def matmul(*factors) -> Expr:
     out = as_expr(factors[0], "a matrix product")
     for f in factors[1:]:
         f = as_expr(f, "a matrix product")
-        if out.shape[1] != f.shape[0]:
-            hint = " (for a scalar multiple use *)" if out.is_scalar or f.is_scalar else ""
-            raise ShapeError(
-                f"cannot multiply {describe(out)} @ {describe(f)}: {out.shape[1]} columns against "
-                f"{f.shape[0]} rows{hint}"
-            )
+        sizerules.MATMUL.check(out, f)
         parts = (out.args if isinstance(out, MatMul) else (out,)) + (f.args if isinstance(f, MatMul) else (f,))
         out = MatMul._new((), parts)
     return out
@@ -202,8 +203,7 @@ def sum_(x) -> Expr:
 def dot(u, v) -> Expr:
     """u . v = u^T v for two vectors of one size: a scalar."""
     u, v = as_expr(u, "dot"), as_expr(v, "dot")
-    if u.shape[1] != 1 or v.shape[1] != 1 or u.shape != v.shape:
-        raise ShapeError(f"dot takes two column vectors of one size, not {describe(u)} and {describe(v)}")
+    sizerules.DOT.check(u, v)
     return matmul(transpose(u), v)
 
 
@@ -215,6 +215,11 @@ class _AlongAxis(Call, SameShape):
     @property
     def axis(self) -> int:
         return self.params[0]
+
+    def _text(self, p):
+        if self.axis == 0:
+            return super()._text(p)
+        return f"{self.text_name}({p.paren(self.args[0], POSTFIX)}.T).T"  # row by row: the columns of z.T
 
 
 @primitive

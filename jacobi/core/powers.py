@@ -4,12 +4,12 @@ from __future__ import annotations
 import sympy as sp
 
 from . import functions as F
+from . import sizerules
 from .elementwise import _Elementwise, _expand_pair, add, mul, neg
-from .expr import ATOM, MATMUL, MUL, POW, Expr, describe
+from .expr import ATOM, MATMUL, MUL, POW, Expr
 from .leaves import Const, Symbol, as_expr
 from .registry import primitive
 from .rules import Rule
-from .shapes import ShapeError
 
 
 @primitive
@@ -58,7 +58,7 @@ class Div(_Elementwise):
 
 
 def div(a, b) -> Expr:
-    a, b = _expand_pair("divide element-wise", a, b)
+    a, b = _expand_pair(sizerules.DIV, a, b)
     return Div._new((), (a, b))
 
 
@@ -118,12 +118,10 @@ class Power(_Elementwise):
 
 def power(a, k) -> Expr:
     a, k = as_expr(a), as_expr(k)
+    sizerules.POW.check(a, k)
     if k.is_scalar or k.shape == a.shape:
         return Power._new((), (a, k))
-    if a.is_scalar:
-        return Power._new((), (broadcast(a, k.shape), k))
-    raise ShapeError(f"cannot raise {describe(a)} to the power {describe(k)}: the exponent must be a scalar "
-                     "or have the base's shape")
+    return Power._new((), (broadcast(a, k.shape), k))
 
 
 

@@ -1,3 +1,6 @@
 """Networks: the symbolic feed-forward network and its four equations, the
 generated gradient code, and training with it."""
-from .network import COSTS, Backprop, Equation, ExplicitNetwork, Network
+from .backprop import Backprop, Equation
+from .costs import COSTS, Cost, register_cost
+from .explicit import ExplicitNetwork
+from .network import Network

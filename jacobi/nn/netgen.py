@@ -8,11 +8,14 @@ rewrites make the code as fast and as stable as careful hand-written backprop:
   forms the registry gives, so no derivative function is evaluated;
 * the mean's 1/m is applied once, to delta^L: BP2 is linear in delta^{l+1},
   so every later delta and gradient inherits it;
-* the cost is computed from the logits: log(softmax(z)) through log-sum-exp,
+* the cost is computed from the logits, the stable form its record in
+  jacobi.nn.costs gives: log(softmax(z)) through log-sum-exp,
   log(sigma(z)) = z - softplus(z), log(1 - sigma(z)) = -softplus(z);
 * softmax and log-softmax of the same logits share one exp.
 """
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import sympy as sp
@@ -20,7 +23,9 @@ import sympy as sp
 from .. import core as P
 from ..calculus.chain import substitute
 from ..calculus.simplify import Simplifier
-from ..codegen.lambdify import CodePrinter, Line, backend, emit
+from ..codegen.backends import backend
+from ..codegen.emit import Line, emit
+from ..codegen.printer import CodePrinter
 from ..core import functions as F
 from ..core.expr import ATOM, Expr, SameShape, rewrite
 from ..core.lift import Leaves, from_sympy
@@ -40,8 +45,8 @@ class Flat(SameShape):
         if isinstance(x, P.MatMul) and len(x.args) == 2 and isinstance(x.args[1], P.Ones):
             A = x.args[0]
             if isinstance(A, P.Transpose) and isinstance(A.args[0], P.Symbol):
-                return f"{p.ref(A.args[0], ATOM)}.sum({p.be.dim}=0)"
-            return f"{p.ref(A, ATOM)}.sum({p.be.dim}=1)"
+                return f"{p.ref(A.args[0], ATOM)}.sum({p.be.axis}=0)"
+            return f"{p.ref(A, ATOM)}.sum({p.be.axis}=1)"
         return f"{p.ref(x, ATOM)}.reshape(-1)"
 
 
@@ -52,67 +57,11 @@ class SoftmaxPair(SameShape):
     precedence = ATOM
 
     def _code(self, p):
-        z, ax = self.args[0], self.params[0]
-        if p.be.name == "numpy":
-            p.need({"_softmax_log": _SOFTMAX_LOG})
-            return f"_softmax_log({p.ref(z, 0)}, {ax})"
-        return f"{p.be.softmax.format(x=p.ref(z, 0), axis=ax)}, {p.be.log_softmax.format(x=p.ref(z, 0), axis=ax)}"
-
-
-_SOFTMAX_LOG = '''def _softmax_log(z, axis):
-    # softmax and log-softmax from one exp; the maximum is subtracted first
-    s = z - z.max(axis=axis, keepdims=True)
-    e = np.exp(s)
-    t = e.sum(axis=axis, keepdims=True)
-    e /= t
-    s -= np.log(t)
-    return e, s
-'''
+        return p.call("softmax_log", self.params[0], p.ref(self.args[0], 0))
 
 
 # ---------------------------------------------------------------------------
 # Rewrites
-
-
-def stabilize(e: Expr, defs: dict) -> Expr:
-    """Rewrite logs of saturating outputs into forms computed from the logits."""
-    sig = F.get("sigmoid")
-    log = F.get("log")
-    softplus = F.get("softplus")
-
-    def out_of(v, kind):
-        d = defs.get(v, v)
-        if kind == "softmax" and isinstance(d, P.Softmax):
-            return d.args[0]
-        if kind == "sigmoid" and isinstance(d, P.Apply) and d.fn is sig:
-            return d.args[0]
-        return None
-
-    def one_minus(x):
-        if isinstance(x, P.Add) and len(x.args) == 2:
-            c, t = x.args
-            if isinstance(t, (P.Ones, P.Broadcast)):
-                c, t = t, c
-            is_one = isinstance(c, P.Ones) or (isinstance(c, P.Broadcast) and isinstance(c.args[0], P.Const)
-                                                and c.args[0].value == 1)
-            n = P.negated(t)
-            if is_one and n is not None:
-                return n
-        return None
-
-    def stable(n):
-        if isinstance(n, P.Apply) and n.fn is log:
-            x = n.args[0]
-            z = out_of(x, "softmax")
-            if z is not None:
-                return P.log_softmax(z)
-            if (z := out_of(x, "sigmoid")) is not None:
-                return P.sub(z, P.apply(softplus, z))  # log sigma(z) = z - softplus(z)
-            if (v := one_minus(x)) is not None and (z := out_of(v, "sigmoid")) is not None:
-                return P.neg(P.apply(softplus, z))  # log(1 - sigma(z)) = -softplus(z)
-        return None
-
-    return rewrite(e, stable)
 
 
 def output_forms(e: Expr, defs: dict) -> Expr:
@@ -219,12 +168,11 @@ class GradientFunction:
             fh.write(self.source)
 
 
-def gradient_source(net, backend_name: str = "numpy", fname: str = "gradient") -> str:
+def gradient_source(net, backend_name="numpy", fname: str = "gradient") -> str:
     be = backend(backend_name)
     L = net.L
     bp = net.backprop(batch=True)
     defs = dict(bp.program.defs)
-    out = bp.program.output
     S = Simplifier(defs)
     # storage: batch quantities are kept transposed (examples as rows)
     batch = [net.x(True), net.y(True)] + [s for l in range(1, L + 1) for s in (net.z(l, True), net.a(l, True),
@@ -247,7 +195,7 @@ def gradient_source(net, backend_name: str = "numpy", fname: str = "gradient") -
         prev = "x" if l == 1 else f"a{l - 1}"
         lines.append(Line(f"z{l}", code_expr(defs[z], True), f"z{l} = W{l} {prev} + b{l}"))
         lines.append(Line(f"a{l}", code_expr(defs[a], True), f"a{l} = {_act_name(net, l)}(z{l})"))
-    cost = S.structural(stabilize(defs[out], defs))
+    cost = S.structural(net.stable_cost(batch=True))  # the cost record's form from the logits
     cost = S(P.Scale._new((), (P.Const.make(1 / M), cost)))
     lines.append(Line("cost", code_expr(cost, False), "the mean cost, from the logits"))
     inv_m = P.Const.make(1 / M)
@@ -272,7 +220,7 @@ def gradient_source(net, backend_name: str = "numpy", fname: str = "gradient") -
         pnames[W], pnames[b] = f"W{l}", f"b{l}"
     allnames = {**pnames, **{store[s]: names[s] for s in batch}}
     flat = {b for _, b in params}
-    p = CodePrinter(allnames, {M: "m"}, {}, be, flat=flat)
+    p = CodePrinter(allnames, {M: "m"}, {}, be, flat=flat, like="X")
     for node, name in pairs.items():
         p.temps[node] = name
     keep = {"cost"} | {f"dW{l}" for l in range(1, L + 1)} | {f"db{l}" for l in range(1, L + 1)} | \
@@ -284,10 +232,12 @@ def gradient_source(net, backend_name: str = "numpy", fname: str = "gradient") -
             f"    {unpack}{',' if L == 1 else ''} = params",
             "    m = X.shape[0]"]
     ret = "    return cost, [" + ", ".join(f"(dW{l}, db{l})" for l in range(1, L + 1)) + "]"
-    helpers = "".join(p.helpers[k] + "\n\n" for k in sorted(p.helpers))
+    helpers = dict(p.helpers)
+    helpers.update(be.support("\n".join(body) + "".join(helpers.values())))
+    helpers = "".join(helpers[k] + "\n\n" for k in sorted(helpers))
     doc = (f'"""Generated by jacobi from the derivation of the network {_sizes(net)}\n'
            f"(activation {', '.join(_act_name(net, l) for l in range(1, L + 1))}; cost {_cost_name(net)}).\n"
-           f'Depends on {be.name} alone."""\n')
+           f'Depends on {be.library} alone."""\n')
     # the layer sizes, so that `jacobi check --module` can build params and data for the module
     sizes = "[" + ", ".join(str(s) if s.is_Integer else repr(str(s)) for s in net.sizes) + "]"
     record = f"\nSIZES = {sizes}  # n_0, ..., n_L\n"
@@ -321,7 +271,10 @@ def _unscale(g):
 
 
 def _plain(e):
-    return str(e).replace("Delta", "delta").replace("Z", "z").replace("A", "a")
+    """An equation's text for a comment, the ones written as the textbook's 1 (no ones() in the source)."""
+    text = str(e).replace("Delta", "delta").replace("Z", "z").replace("A", "a")
+    return re.sub(r"\bones\([^()]*\)(\.T)?", lambda mt: "1^T" if mt.group(1) else
+                  ("1 1^T" if "," in mt.group(0) else "1"), text)
 
 
 def _act_name(net, l):
@@ -330,7 +283,7 @@ def _act_name(net, l):
 
 
 def _cost_name(net):
-    return net.cost if isinstance(net.cost, str) else "custom"
+    return net.cost_record.name
 
 
 def _sizes(net):
@@ -338,18 +291,10 @@ def _sizes(net):
 
 
 def gradient_function(net, backend_name: str = "numpy") -> GradientFunction:
-    if backend_name == "jax":
-        try:
-            import jax  # noqa: F401
-        except ImportError:
-            raise JacobiError("backend='jax' needs jax: pip install 'jacobi[jax]'") from None
-    if backend_name == "torch":
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            raise JacobiError("backend='torch' needs torch: pip install 'jacobi[torch]'") from None
-    src = gradient_source(net, backend_name)
-    return GradientFunction(net, src, "gradient", backend_name)
+    be = backend(backend_name)
+    be.load()  # a missing library: a JacobiError naming the extra to install
+    src = gradient_source(net, be)
+    return GradientFunction(net, src, "gradient", be.name)
 
 
 def init_params(net, seed: int = 0, dtype=np.float64) -> list:

@@ -1,4 +1,4 @@
-"""Symbolic feed-forward networks and the four equations of backpropagation.
+"""Symbolic feed-forward networks: sizes, activations, cost, and the forward program.
 
 The forward pass is a program of named quantities,
 
@@ -13,24 +13,18 @@ cross-entropy) come out of the simplifier's algebra, not from the names.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import sympy as sp
-
 from .. import core as P
-from ..calculus.chain import inline, local_jacobian, reverse, substitute
-from ..calculus.derivation import Derivation, Program, Step, partial
+from ..calculus.chain import local_jacobian
+from ..calculus.derivation import Program
 from ..calculus.simplify import Simplifier
 from ..core import functions as F
 from ..core.expr import Expr
-from ..core.lift import Leaves, from_sympy
-from ..core.rules import Rule
 from ..core.shapes import JacobiError, size
+from .backprop import Backprop
+from .costs import SOFTMAX, cost_of
+from .explicit import ExplicitNetwork
 from .netgen import gradient_function as _gradient_function
 from .netgen import init_params as _init_params
-
-SOFTMAX = "softmax"
-COSTS = ("mse", "cross_entropy", "binary_cross_entropy")
 
 
 def _activation(a, where: str):
@@ -51,23 +45,6 @@ def _activation(a, where: str):
         return F.from_sympy_function(a)
     except JacobiError:
         raise JacobiError(f"unknown activation {a!r} for {where}") from None
-
-
-@dataclass
-class Equation:
-    """A named equation lhs = rhs (and, where it applies, its index form)."""
-
-    name: str
-    lhs: Expr
-    rhs: Expr
-    layer: int
-    index_text: str | None = None  # the index form in words; render writes its LaTeX from the step's tag
-
-    def __str__(self):
-        s = f"{self.name}: {self.lhs} = {self.rhs}"
-        if self.index_text:
-            s += f"    ({self.index_text})"
-        return s
 
 
 class Network:
@@ -99,10 +76,7 @@ class Network:
             raise JacobiError("softmax is an output activation; the hidden layers need element-wise functions")
         out = default_out if output is None else _activation(output, "the output layer")
         self.activations = acts + [out]
-        if isinstance(cost, str) and cost not in COSTS:
-            raise JacobiError(f"unknown cost {cost!r}; use one of {', '.join(COSTS)} or a function (a, y) -> C")
-        if not isinstance(cost, str) and not callable(cost):
-            raise JacobiError(f"cost must be a name or a function (a, y) -> scalar expression, not {cost!r}")
+        self.cost_record = cost_of(cost)  # the registry's record (jacobi.nn.COSTS), or the function's
         self.cost = cost
 
     # -- symbols --------------------------------------------------------------
@@ -134,7 +108,7 @@ class Network:
         return P.matrix("X", self.sizes[0], "m") if batch else P.vector("x", self.sizes[0])
 
     def y(self, batch: bool = False) -> P.Symbol:
-        dist = self.cost == "cross_entropy"
+        dist = self.cost_record.distribution
         if batch:
             return P.matrix("Y", self.sizes[-1], "m", distribution=dist)
         return P.vector("y", self.sizes[-1], distribution=dist)
@@ -158,20 +132,12 @@ class Network:
 
     def cost_expr(self, a: Expr, y: Expr) -> Expr:
         """The cost of one example (or the summed cost of a batch's columns)."""
-        c = self.cost
-        if c == "mse":
-            return P.div(P.sum_(P.power(P.sub(a, y), 2)), 2)
-        if c == "cross_entropy":
-            return P.neg(P.sum_(P.mul(y, P.log(a))))
-        if c == "binary_cross_entropy":
-            return P.neg(P.sum_(P.add(P.mul(y, P.log(a)), P.mul(P.sub(1, y), P.log(P.sub(1, a))))))
-        out = c(a, y)
-        if not isinstance(out, Expr) or not out.is_scalar:
-            raise JacobiError(f"the cost function must return a scalar jacobi expression, got {out!r}")
-        stray = [s for s in out.symbols() if s is not a and s is not y]
-        if stray:
-            raise JacobiError(f"the cost may use only a^L and y; it uses {stray[0]}")
-        return out
+        return self.cost_record.expr(a, y)
+
+    def stable_cost(self, batch: bool = True) -> Expr:
+        """The cost computed from the output layer's logits (log-softmax, softplus), as generated code does."""
+        L = self.L
+        return self.cost_record.stable(self.a(L, batch), self.y(batch), self.z(L, batch), self.activations[-1])
 
     def program(self, batch: bool = False) -> Program:
         """The forward pass as named definitions, ending in the cost."""
@@ -191,7 +157,7 @@ class Network:
         return list(self.program(batch).defs.items())
 
     # -- derivatives ------------------------------------------------------------
-    def backprop(self, batch: bool = False, simplify: bool = True) -> "Backprop":
+    def backprop(self, batch: bool = False, simplify: bool = True) -> Backprop:
         """Derive dC/dW^l and dC/db^l for every layer: the four equations.
 
         batch=True gives the mini-batch form: examples are the columns of X
@@ -231,231 +197,6 @@ class Network:
 
         return _init_params(self, seed, np.float64 if dtype is None else dtype)
 
-    def explicit(self, sizes=None) -> "ExplicitNetwork":
+    def explicit(self, sizes=None) -> ExplicitNetwork:
         """Every w^l_jk, b^l_j, z^l_j and a^l_j as SymPy scalars, for a tiny network."""
         return ExplicitNetwork(self, sizes)
-
-
-class Backprop:
-    """The derived backpropagation equations of a network."""
-
-    def __init__(self, net: Network, batch: bool, simplify: bool = True):
-        self.net = net
-        self.batch = batch
-        L = net.L
-        prog = net.program(batch)
-        self.program = prog
-        names = {net.z(l, batch): net.delta_symbol(l, batch) for l in range(1, L + 1)}
-        wrt = [s for l in range(1, L + 1) for s in (net.W(l), net.b(l))]
-        steps = [Step("define", v, d, _define_rule(v, d)) for v, d in prog.defs.items()]
-        adj, ref, named, steps = reverse(prog, wrt, simplify=simplify, adjoint_names=names, steps=steps)
-        self._adj = adj
-        self._named = dict(named)
-        m = P.Const.make(1 / sp.Symbol("m", integer=True, positive=True)) if batch else None
-        self._grads = {}
-        for l in range(1, L + 1):
-            gW, gb = adj[net.W(l)], adj[net.b(l)]
-            if batch:
-                gW, gb = P.Scale._new((), (m, gW)), P.Scale._new((), (m, gb))
-            self._grads[l] = (gW, gb)
-        if batch:
-            steps.append(Step("chain", partial(P.scalar("C"), P.scalar("C_sum", latex=r"\sum_{x} C_{x}")),
-                              m, "C is the mean of the per-example costs: C = (1/m) sum_x C_x"))
-        for eq in self.equations:
-            steps.append(Step("result", eq.lhs, eq.rhs, Rule(eq.name, _BP_WORDS[eq.name]),
-                              tag=(eq.name, eq.layer, batch)))
-        self.derivation = Derivation(prog.defs[prog.output], wrt, [g for l in range(1, L + 1)
-                                                                    for g in self._grads[l]],
-                                     steps, list(prog.defs.items()) + named, "gradient")
-
-    @property
-    def steps(self):
-        return self.derivation.steps
-
-    def _check(self, l):
-        self.net._layer(l)
-
-    def delta(self, l: int) -> Expr:
-        """The right side of delta^l = dC/dz^l (it refers to delta^{l+1} by name)."""
-        self._check(l)
-        return self._named[self.net.delta_symbol(l, self.batch)]
-
-    def grad_W(self, l: int) -> Expr:
-        """dC/dW^l = delta^l (a^{l-1})^T  (batch: (1/m) Delta^l (A^{l-1})^T)."""
-        self._check(l)
-        return self._grads[l][0]
-
-    def grad_b(self, l: int) -> Expr:
-        """dC/db^l = delta^l  (batch: (1/m) Delta^l 1)."""
-        self._check(l)
-        return self._grads[l][1]
-
-    def grad_a(self) -> Expr:
-        """grad_a C, the cost's own gradient with respect to the output activation."""
-        return self._adj[self.net.a(self.net.L, self.batch)]
-
-    def sigma_prime(self, l: int, form: str = "z") -> Expr:
-        """sigma'(z^l), or (form="output") through the layer's own output:
-        a (1 - a) for sigmoid, 1 - a^2 for tanh, step(z) for relu."""
-        self._check(l)
-        f = self.net.activations[l - 1]
-        if f == SOFTMAX:
-            raise JacobiError("softmax is not element-wise: its Jacobian is diag(a) - a a^T")
-        z, a = self.net.z(l, self.batch), self.net.a(l, self.batch)
-        if form == "z":
-            return Simplifier()(from_sympy(f.derivative_sympy(), {F.t: z}, z.shape))
-        if form == "output":
-            if f.prime_in_output is None:
-                raise JacobiError(f"{f.name} has no form through its output")
-            leaves = Leaves()
-            sa, sz = leaves.sym(a), leaves.sym(z)
-            expr = f.prime_in_output.subs({F.a: sa, F.t: sz})
-            return Simplifier()(from_sympy(expr, leaves.by_sym, a.shape))
-        raise JacobiError(f"form must be 'z' or 'output', not {form!r}")
-
-    @property
-    def equations(self) -> list:
-        """BP1 (output error), BP2 (for each hidden layer), BP3 and BP4 (each layer)."""
-        net, batch, L = self.net, self.batch, self.net.L
-        eqs = []
-        D = net.delta_symbol
-        C = P.scalar("C")
-        eqs.append(Equation("BP1", D(L, batch), self.delta(L), L))
-        for l in range(L - 1, 0, -1):
-            eqs.append(Equation("BP2", D(l, batch), self.delta(l), l))
-        for l in range(1, L + 1):
-            eqs.append(Equation("BP3", partial(C, net.b(l), "gradient"), self.grad_b(l), l, _bp3_index(l, batch)))
-        for l in range(1, L + 1):
-            eqs.append(Equation("BP4", partial(C, net.W(l), "gradient"), self.grad_W(l), l, _bp4_index(l, batch)))
-        return eqs
-
-    def resolved(self, inputs: bool = False) -> dict:
-        """Every gradient with delta^l substituted away (in terms of z, a, W, x, y);
-        inputs=True also substitutes the forward pass (in terms of W, b, x, y alone)."""
-        full: dict = dict(inline({v: d for v, d in self.program.defs.items()})) if inputs else {}
-        for l in range(self.net.L, 0, -1):
-            d = self.net.delta_symbol(l, self.batch)
-            full[d] = substitute(self._named[d], full)
-        out = {}
-        for l in range(1, self.net.L + 1):
-            gW, gb = self._grads[l]
-            out[self.net.W(l)] = substitute(gW, full)
-            out[self.net.b(l)] = substitute(gb, full)
-        return out
-
-    def count(self) -> int:
-        """Distinct nodes in all the equations together: linear in depth, free of widths."""
-        roots = [e.rhs for e in self.equations]
-        seen = set()
-        for r in roots:
-            for n in r.walk():
-                seen.add(id(n))
-        return len(seen)
-
-    def __str__(self):
-        return "\n".join(str(e) for e in self.equations)
-
-
-_BP_WORDS = {
-    "BP1": "the error of the output layer",
-    "BP2": "the error of a layer from the next one's",
-    "BP3": "the gradient of the biases",
-    "BP4": "the gradient of the weights",
-}
-
-
-def _bp3_index(l, batch):
-    if batch:
-        return f"dC/db^{l}_j = (1/m) sum_x delta^{l}_j(x)"
-    return f"dC/db^{l}_j = delta^{l}_j"
-
-
-def _bp4_index(l, batch):
-    prev = "x" if l == 1 else f"a^{l - 1}"
-    if batch:
-        return f"dC/dw^{l}_jk = (1/m) sum_x {prev}_k(x) delta^{l}_j(x)"
-    return f"dC/dw^{l}_jk = {prev}_k delta^{l}_j"
-
-
-def _define_rule(v, d):
-    if v.name.startswith(("z", "Z")):
-        return "weighted input of the layer"
-    if v.name.startswith(("a", "A")):
-        return "activation of the layer"
-    return "cost"
-
-
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class ExplicitNetwork:
-    """The teaching view of a tiny network: every weight, bias, weighted input
-    and activation as a SymPy scalar.  W[l][j, k] is w^l_jk (1-based in names)."""
-
-    net: Network
-    sizes: list | None = None
-    W: dict = field(default_factory=dict)
-    b: dict = field(default_factory=dict)
-    z: dict = field(default_factory=dict)
-    a: dict = field(default_factory=dict)
-
-    def __post_init__(self):
-        net = self.net
-        sizes = self.sizes if self.sizes is not None else net.sizes
-        try:
-            ns = [int(s) for s in sizes]
-        except TypeError:
-            raise JacobiError("explicit() needs numbers for every layer size, e.g. net.explicit([2, 3, 2])") from None
-        if len(ns) != len(net.sizes):
-            raise JacobiError(f"explicit() needs {len(net.sizes)} sizes, got {len(ns)}")
-        if sum(ns) > 64:
-            raise JacobiError("the explicit view is for tiny networks (64 neurons at most)")
-        self.sizes = ns
-        R = lambda name: sp.Symbol(name, real=True)  # noqa: E731
-        self.x = sp.Matrix([R(f"x_{k + 1}") for k in range(ns[0])])
-        self.y = sp.Matrix([R(f"y_{j + 1}") for j in range(ns[-1])])
-        self.a[0] = self.x
-        for l in range(1, net.L + 1):
-            n, p = ns[l], ns[l - 1]
-            self.W[l] = sp.Matrix(n, p, lambda j, k: R(f"w^{l}_{j + 1}{k + 1}"))
-            self.b[l] = sp.Matrix([R(f"b^{l}_{j + 1}") for j in range(n)])
-            self.z[l] = self.W[l] * self.a[l - 1] + self.b[l]
-            self.a[l] = self._act(l, self.z[l], elementary=False)
-
-    def _act(self, l, z, elementary):
-        f = self.net.activations[l - 1]
-        if f == SOFTMAX:
-            e = [sp.exp(v) for v in z]
-            return sp.Matrix([v / sum(e) for v in e])
-        fn = f.definition if elementary else f.sympy
-        return z.applyfunc(fn)
-
-    def cost(self, elementary: bool = True) -> sp.Expr:
-        """C as one SymPy scalar; elementary=True writes sigma through exp (the oracle's form)."""
-        a = self.x
-        for l in range(1, self.net.L + 1):
-            a = self._act(l, self.W[l] * a + self.b[l], elementary)
-        c = self.net.cost
-        y = self.y
-        if c == "mse":
-            return sum((ai - yi) ** 2 for ai, yi in zip(a, y)) / 2
-        if c == "cross_entropy":
-            return -sum(yi * sp.log(ai) for ai, yi in zip(a, y))
-        if c == "binary_cross_entropy":
-            return -sum(yi * sp.log(ai) + (1 - yi) * sp.log(1 - ai) for ai, yi in zip(a, y))
-        net = self.net
-        ae, ye = net.a(net.L), net.y()
-        from ..calculus.explicit import Evaluator
-
-        ev = Evaluator({}, elementary)
-        ev.memo[ae] = a
-        ev.memo[ye] = y
-        return ev(net.cost_expr(ae, ye))[0, 0]
-
-    def symbols(self) -> list:
-        """x, y and every parameter, in a fixed order."""
-        out = list(self.x) + list(self.y)
-        for l in range(1, self.net.L + 1):
-            out += list(self.W[l]) + list(self.b[l])
-        return out

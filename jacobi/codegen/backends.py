@@ -1,0 +1,303 @@
+"""Backends as capability records: everything generated code needs to know about one array library.
+
+A backend is one ``Backend`` record in ``BACKENDS``.  Nothing else in codegen
+or nn asks which library it is: the printer reads templates and keywords off
+the record.  Adding a backend is one ``register_backend`` call; a library
+that follows numpy's API under another name (cupy, numpy imported as xp) is a
+copy of the numpy record:
+
+>>> register_backend(BACKENDS["numpy"].renamed("xp", alias="xp"))
+
+Templates are ``str.format`` strings; the keys are ``{np}`` (the array
+module's alias), ``{x}`` (an operand's code), ``{axis}``, ``{shape}``,
+``{r}``, ``{c}``, ``{n}`` and ``{like}`` (the keyword arguments that give a new
+array the dtype, and device, of an existing one).  Element-wise functions keep
+their own templates, keyed by backend name, in ``jacobi.core.functions``; a
+template is written against the alias of the backend it is keyed by and is
+renamed for a backend that reads it under another alias.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..core.shapes import JacobiError, ShapeError
+
+
+def _numpy_like_asarray(xp, v):
+    """A floating array of a numpy-compatible library (integers become float64)."""
+    a = xp.asarray(v)
+    if not xp.issubdtype(a.dtype, xp.inexact):
+        a = a.astype(xp.float64)
+    return a
+
+
+def _torch_asarray(torch, v):
+    a = torch.as_tensor(v)
+    if not (a.is_floating_point() or a.is_complex()):
+        a = a.to(torch.float64)
+    return a
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One array library as generated code uses it."""
+
+    name: str  # backend="..."
+    module: str  # the array module, imported to check that the library is there ("jax.numpy")
+    alias: str  # the array module's name in generated code ("jnp")
+    imports: tuple = ()  # the header lines of a written module; they bind every name the code uses
+    extra: str | None = None  # the jacobi extra that installs the library: pip install 'jacobi[extra]'
+    functions: tuple = ()  # the element-wise templates it reads, by backend name, first found wins
+    elementwise: dict = field(default_factory=dict)  # function name -> template, ahead of the functions' own
+    axis: str = "axis"  # a reduction's axis keyword
+    softmax: str | None = None  # over {x} and {axis}
+    log_softmax: str | None = None
+    softmax_log: str | None = None  # softmax and log-softmax from one exp: "a, log_a"
+    vec: str = "{x}.reshape(-1, 1, order='F')"  # a matrix's columns stacked ({x} is a postfix operand)
+    unvec: str = "{x}.reshape({shape}, order='F')"  # a column laid out as r x c, column-major
+    like: str = ", dtype={x}.dtype"  # keyword arguments: a new array with the dtype of {x}
+    ones: str = "{np}.ones({shape}{like})"
+    zeros: str = "{np}.zeros({shape}{like})"
+    eye: str = "{np}.eye({n}{like})"
+    commutation: str = "_commutation({m}, {n}{like})"  # the commutation matrix (a helper)
+    kron: str = "{np}.kron({a}, {b})"
+    helpers: dict = field(default_factory=dict)  # support functions, included where the code calls them
+    asarray: Callable = _numpy_like_asarray  # (module, value) -> the library's floating array (lambdify)
+
+    def __post_init__(self):
+        if not self.imports:
+            line = f"import {self.module}" + (f" as {self.alias}" if self.alias != self.module else "")
+            object.__setattr__(self, "imports", (line,))
+        if not self.functions:
+            object.__setattr__(self, "functions", (self.name,))
+
+    @property
+    def header(self) -> str:
+        return "".join(line + "\n" for line in self.imports)
+
+    @property
+    def library(self) -> str:
+        return self.module.split(".")[0]
+
+    def fmt(self, what: str, **kw) -> str:
+        """The record's template ``what`` filled in."""
+        template = getattr(self, what)
+        if template is None:
+            raise JacobiError(f"the backend {self.name} has no {what} form")
+        return template.format(np=self.alias, **kw)
+
+    # -- the library ------------------------------------------------------------------
+    def _missing(self) -> JacobiError:
+        how = f"pip install 'jacobi[{self.extra}]'" if self.extra else f"pip install {self.library}"
+        return JacobiError(f"backend={self.name!r} needs {self.library}: {how}")
+
+    def load(self):
+        """The array module; a missing library is a JacobiError naming what to install."""
+        try:
+            return importlib.import_module(self.module)
+        except ImportError:
+            raise self._missing() from None
+
+    def namespace(self) -> dict:
+        """The names generated code uses, bound by running the header's imports."""
+        self.load()
+        ns: dict = {}
+        try:
+            exec("\n".join(self.imports), ns)  # noqa: S102 - the record's own import lines
+        except ImportError:
+            raise self._missing() from None
+        return ns
+
+    # -- element-wise functions and support code ------------------------------------
+    def function(self, fn) -> tuple[str, dict]:
+        """The template of an element-wise function and the helpers it calls."""
+        if fn.name in self.elementwise:
+            return self.elementwise[fn.name], {}
+        for key in self.functions:
+            tpl = fn.code.get(key)
+            if tpl is not None:
+                src = BACKENDS[key].alias if key in BACKENDS else self.alias
+                helpers = fn.helpers.get(key, {})
+                return _rename(tpl, src, self.alias), {k: _rename(v, src, self.alias) for k, v in helpers.items()}
+        raise JacobiError(f"the element-wise function {fn.name} has no {self.name} form")
+
+    def support(self, text: str) -> dict:
+        """The backend's helpers that the text calls, and theirs in turn."""
+        out: dict = {}
+        todo = [text]
+        while todo:
+            src = todo.pop()
+            for name, body in self.helpers.items():
+                if name not in out and re.search(rf"(?<![\w.]){re.escape(name)}\(", src):
+                    out[name] = body
+                    todo.append(body)
+        return out
+
+    def renamed(self, name: str, *, alias: str, module: str | None = None, imports: tuple = (),
+                extra: str | None = None) -> "Backend":
+        """This record for a library with the same API under another name: its templates and
+        helpers are rewritten from this alias to the new one, and it reads this backend's
+        element-wise templates."""
+        module = module or self.module
+        fields = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, str) and f.name not in ("name", "module", "alias", "extra"):
+                fields[f.name] = _rename(v, self.alias, alias)
+        helpers = {k: _rename(v, self.alias, alias) for k, v in self.helpers.items()}
+        elementwise = {k: _rename(v, self.alias, alias) for k, v in self.elementwise.items()}
+        return dataclasses.replace(self, name=name, module=module, alias=alias, imports=tuple(imports),
+                                   extra=extra, functions=(name,) + self.functions, helpers=helpers,
+                                   elementwise=elementwise, **fields)
+
+
+def _rename(code: str, old: str, new: str) -> str:
+    if old == new:
+        return code
+    return re.sub(rf"(?<![\w.]){re.escape(old)}\.", new + ".", code)
+
+
+def _arg(v, name, ndim):
+    a = np.asarray(v)
+    if a.dtype.kind not in "fc":
+        a = a.astype(np.float64)
+    if ndim == 0:
+        if a.size != 1:
+            raise ShapeError(f"the scalar argument {name} got an array of shape {a.shape}")
+        return a.reshape(())
+    if a.ndim == 1:
+        return a.reshape(-1, 1)
+    if a.ndim == 0:
+        return a.reshape(1, 1)
+    if a.ndim != 2:
+        raise ShapeError(f"the argument {name} must be 1-D or 2-D, got shape {a.shape}")
+    return a
+
+
+def argument(be: Backend) -> Callable:
+    """lambdify's argument check for a backend: (value, name, ndim) -> a 0-d or 2-D floating array.
+    (_arg is the same check for numpy alone, as a written module carries it.)"""
+    xp = be.load()
+
+    def arg(v, name, ndim):
+        a = be.asarray(xp, v)
+        if ndim == 0:
+            if math.prod(a.shape) != 1:
+                raise ShapeError(f"the scalar argument {name} got an array of shape {tuple(a.shape)}")
+            return a.reshape(())
+        if a.ndim == 1:
+            return a.reshape(-1, 1)
+        if a.ndim == 0:
+            return a.reshape(1, 1)
+        if a.ndim != 2:
+            raise ShapeError(f"the argument {name} must be 1-D or 2-D, got shape {tuple(a.shape)}")
+        return a
+
+    return arg
+
+
+# ---------------------------------------------------------------------------
+# The built-in backends.
+
+_NP_HELPERS = {
+    "_softmax": '''def _softmax(z, axis):
+    # subtracting the maximum keeps exp from overflowing
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+''',
+    "_log_softmax": '''def _log_softmax(z, axis):
+    # z - logsumexp(z), never the log of an underflowed zero
+    s = z - z.max(axis=axis, keepdims=True)
+    s -= np.log(np.exp(s).sum(axis=axis, keepdims=True))
+    return s
+''',
+    "_softmax_log": '''def _softmax_log(z, axis):
+    # softmax and log-softmax from one exp; the maximum is subtracted first
+    s = z - z.max(axis=axis, keepdims=True)
+    e = np.exp(s)
+    t = e.sum(axis=axis, keepdims=True)
+    e /= t
+    s -= np.log(t)
+    return e, s
+''',
+    "_commutation": '''def _commutation(m, n, dtype=None):
+    K = np.zeros((m * n, m * n), dtype=dtype)
+    for i in range(m):
+        for j in range(n):
+            K[i * n + j, j * m + i] = 1
+    return K
+''',
+    "_softmax_jacobian": """def _softmax_jacobian(s):
+    n, m = s.shape
+    J = np.zeros((n * m, n * m), dtype=s.dtype)
+    for k in range(m):
+        c = s[:, k:k + 1]
+        J[k * n:(k + 1) * n, k * n:(k + 1) * n] = np.diagflat(c) - c @ c.T
+    return J
+""",
+}
+
+# without item assignment (jax arrays are immutable): row i n + j of K is row j m + i of I
+_COMMUTATION = '''def _commutation(m, n, **like):
+    return np.eye(m * n, **like)[np.arange(m * n).reshape(n, m).T.reshape(-1)]
+'''
+# block k (of n x n) is diag(s_k) - s_k s_k^T, built as one (m, n, m, n) array
+_SOFTMAX_JACOBIAN = '''def _softmax_jacobian(s):
+    n, m = s.shape
+    b = np.eye(n, dtype=s.dtype) * s.T[:, :, None] - s.T[:, :, None] * s.T[:, None, :]
+    return (np.eye(m, dtype=s.dtype)[:, None, :, None] * b[:, :, None, :]).reshape(n * m, n * m)
+'''
+
+BACKENDS: dict[str, Backend] = {}
+
+
+def register_backend(be: Backend) -> Backend:
+    """Make a backend available as backend=be.name (to lambdify and Network.gradient_function)."""
+    if not isinstance(be, Backend):
+        raise JacobiError(f"register_backend takes a Backend record, not {be!r}")
+    BACKENDS[be.name] = be
+    return be
+
+
+def backend(name) -> Backend:
+    if isinstance(name, Backend):
+        return name
+    try:
+        return BACKENDS[name]
+    except (KeyError, TypeError):
+        raise JacobiError(f"unknown backend {name!r}; use one of {', '.join(BACKENDS)}") from None
+
+
+register_backend(Backend(
+    "numpy", module="numpy", alias="np",
+    softmax="_softmax({x}, {axis})", log_softmax="_log_softmax({x}, {axis})",
+    softmax_log="_softmax_log({x}, {axis})", helpers=_NP_HELPERS,
+))
+register_backend(Backend(
+    "jax", module="jax.numpy", alias="jnp", imports=("import jax", "import jax.numpy as jnp"), extra="jax",
+    functions=("jax", "numpy"),
+    softmax="jax.nn.softmax({x}, axis={axis})", log_softmax="jax.nn.log_softmax({x}, axis={axis})",
+    softmax_log="jax.nn.softmax({x}, axis={axis}), jax.nn.log_softmax({x}, axis={axis})",
+    helpers={"_commutation": _rename(_COMMUTATION, "np", "jnp"),
+             "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "jnp")},
+))
+register_backend(Backend(
+    "torch", module="torch", alias="torch", extra="torch", axis="dim",
+    softmax="torch.softmax({x}, dim={axis})", log_softmax="torch.log_softmax({x}, dim={axis})",
+    softmax_log="torch.softmax({x}, dim={axis}), torch.log_softmax({x}, dim={axis})",
+    vec="{x}.T.reshape(-1, 1)", unvec="{x}.reshape({c}, {r}).T",
+    kron="torch.kron({pa}.contiguous(), {pb}.contiguous())",  # torch.kron fails on transposed factors
+    like=", dtype={x}.dtype, device={x}.device",
+    helpers={"_commutation": _rename(_COMMUTATION, "np", "torch"),
+             "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "torch").replace(
+                 "dtype=s.dtype", "dtype=s.dtype, device=s.device")},
+    asarray=_torch_asarray,
+))

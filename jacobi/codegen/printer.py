@@ -1,0 +1,196 @@
+"""The code printer: expressions as code for one backend and one storage layout.
+
+Every node prints its own numeric form (``_code``); the printer gives the
+nodes the services they call (names, sizes, sums, broadcasts, the backend's
+templates) and parenthesises by precedence.
+"""
+from __future__ import annotations
+
+import keyword
+
+import sympy as sp
+
+from .. import core as P
+from ..core.expr import ATOM, POSTFIX, Expr, describe
+from ..core.shapes import JacobiError
+from .backends import BACKENDS, Backend
+
+
+class CodePrinter:
+    """Prints expressions as code for one backend and one storage layout.
+
+    like names an array whose dtype (and device) every array the code creates
+    takes, so that float32 in gives float32 out."""
+
+    method = "_code"
+
+    def __init__(self, names: dict, sizes: dict, temps: dict, be: Backend = BACKENDS["numpy"],
+                 flat: set = frozenset(), like: str | None = None):
+        self.names = names  # Symbol -> python name
+        self.sizes = sizes  # size Symbol -> python name
+        self.temps = temps  # node -> temp name (assigned)
+        self.be = be
+        self.np = be.alias
+        self.flat = flat  # column-vector symbols stored 1-D
+        self.like = like
+        self.helpers: dict = {}
+
+    # -- services the nodes call ------------------------------------------------
+    def need(self, helpers: dict):
+        for k, v in helpers.items():
+            self.helpers.setdefault(k, v)
+
+    def arg_name(self, s):
+        try:
+            name = self.names[s]
+        except KeyError:
+            raise JacobiError(f"the expression uses {describe(s)}, which is not among the arguments") from None
+        return name + "[:, None]" if s in self.flat else name
+
+    def apply(self, fn, x: str) -> str:
+        tpl, helpers = self.be.function(fn)
+        self.need(helpers)
+        return tpl.format(x=x)
+
+    def call(self, what: str, axis: int, x: str) -> str:
+        """softmax, log_softmax or softmax_log of x along an axis."""
+        return self.be.fmt(what, x=x, axis=axis)
+
+    def transpose(self, e: Expr) -> str:
+        if e.is_scalar:
+            return self.ref(e, ATOM)
+        if isinstance(e, P.Symbol) and e in self.flat:
+            return self.names[e]  # a 1-D array broadcasts as a row
+        return self.ref(e, ATOM) + ".T"
+
+    def reduce(self, M: Expr, axis: int) -> str:
+        """M 1 (axis 1) or 1^T M (axis 0): a sum, kept two-dimensional."""
+        if isinstance(M, P.Transpose) and isinstance(M.args[0], P.Symbol) and M.args[0] not in self.flat:
+            inner = self.ref(M.args[0], ATOM)
+            return f"{inner}.sum({self.be.axis}={1 - axis}, keepdims=True).T"
+        return f"{self.ref(M, ATOM)}.sum({self.be.axis}={axis}, keepdims=True)"
+
+    def broadcast(self, v: Expr, shape, prec: int = ATOM) -> str:
+        """1 r^T, c 1^T or a scalar expanded: inside an element-wise operation broadcasting does it."""
+        return self.spread(self.ref(v, ATOM if self.parent_elementwise else prec), shape)
+
+    def spread(self, code: str, shape) -> str:
+        """An array that broadcasts to shape, at that shape (code is an operand of *)."""
+        if self.parent_elementwise:
+            return code
+        return f"{code} * {self.ones(shape)}"
+
+    def _like(self) -> str:
+        return self.be.like.format(x=self.like) if self.like else ""
+
+    def ones(self, shape) -> str:
+        if self.parent_elementwise:
+            return "1"
+        return self.be.fmt("ones", shape=self.shape(shape), like=self._like())
+
+    def zeros(self, shape) -> str:
+        return self.be.fmt("zeros", shape=self.shape(shape), like=self._like())
+
+    def eye(self, n) -> str:
+        return self.be.fmt("eye", n=self.size(n), like=self._like())
+
+    def kron(self, a: Expr, b: Expr) -> str:
+        """a kron b; the template gets each factor as an argument ({a}) and as an operand of a postfix ({pa})."""
+        ca, cb = self.ref(a, 0), self.ref(b, 0)
+        return self.be.fmt("kron", a=ca, b=cb, pa=_postfix(ca), pb=_postfix(cb))
+
+    def commutation(self, m, n) -> str:
+        """K with vec(X^T) = K vec(X) for an m x n matrix X."""
+        return self.be.fmt("commutation", m=self.size(m), n=self.size(n), like=self._like())
+
+    def vec(self, x: Expr) -> str:
+        return self.be.fmt("vec", x=self.ref(x, POSTFIX))
+
+    def unvec(self, v: Expr, shape) -> str:
+        return self.be.fmt("unvec", x=self.ref(v, ATOM), shape=self.shape(shape), r=self.size(shape[0]),
+                           c=self.size(shape[1]))
+
+    in_elementwise = False
+    parent_elementwise = False
+
+    def size(self, s) -> str:
+        return self._sym(sp.sympify(s))
+
+    def shape(self, shape) -> str:
+        return f"({self.size(shape[0])}, {self.size(shape[1])})"
+
+    def _sym(self, v) -> str:
+        if v.is_Integer:
+            return str(int(v))
+        rep = {}
+        for s in v.free_symbols:
+            if s not in self.sizes:
+                raise JacobiError(f"the size {s} cannot be read off the arguments' shapes")
+            rep[s] = sp.Symbol(self.sizes[s])
+        from sympy.printing.pycode import pycode
+
+        return pycode(v.xreplace(rep))
+
+    def number(self, v) -> str:
+        if v.is_Integer:
+            return str(int(v))
+        if v.is_number:
+            return repr(float(v))
+        return "(" + self._sym(v) + ")"
+
+    def ref(self, e: Expr, prec: int = 0) -> str:
+        t = self.temps.get(e)
+        if t is not None:
+            return t
+        saved = self.in_elementwise, self.parent_elementwise
+        self.parent_elementwise = self.in_elementwise
+        self.in_elementwise = e.elementwise and not isinstance(e, P.Broadcast) and _has_full(e)
+        try:
+            code = e._code(self)
+        finally:
+            self.in_elementwise, self.parent_elementwise = saved
+        if isinstance(e, P.Symbol) or (isinstance(e, P.Const) and e.value.is_Integer and e.value >= 0):
+            return code
+        if prec == 0 or _atomic(code):
+            return code
+        return "(" + code + ")"
+
+
+def _has_full(e) -> bool:
+    """An element-wise node with an operand that has the full shape by itself,
+    so constant operands may broadcast."""
+    return any(not isinstance(a, (P.Ones, P.Broadcast, P.Const)) and a.shape == e.shape and
+               not (isinstance(a, P.MatMul) and any(isinstance(f, P.Ones) for f in a.args))
+               for a in e.args)
+
+
+def _postfix(code: str) -> str:
+    return code if _atomic(code) else "(" + code + ")"
+
+
+def _atomic(code: str) -> bool:
+    """A name, a call or an attribute chain: no operator at depth 0."""
+    depth = 0
+    for ch in code:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif depth == 0 and ch in " +-*/@":
+            return False
+    return not code.startswith("-")
+
+
+def py_names(symbols, taken=()) -> dict:
+    """Python names for symbols: clear of keywords, of the array modules' names and of each other."""
+    out = {}
+    used = {"np", "jnp", "jax", "torch", "math"} | set(taken)
+    for s in symbols:
+        n = s.name
+        if keyword.iskeyword(n) or n in used or n.startswith("_"):
+            n = n + "_"
+        while n in used:
+            n += "_"
+        used.add(n)
+        out[s] = n
+    return out

@@ -1,0 +1,95 @@
+"""The registry of callable names: what the text syntax can call, and its operators.
+
+One record per name: how many arguments it takes, the constructor that
+builds it, the arguments' names for messages, and its shape rule (one rule,
+shared by the constructors and the parser's size inference: sizerules.py).
+Every element-wise function of the function registry (functions.FUNCTIONS)
+is callable by its name, and ``f'(x)`` names its derivative.  The parser
+reads arities, argument kinds and shape rules from here and keeps no copy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable as _Fn
+
+from . import functions as F
+from . import sizerules as R
+from .apply import apply
+from .blocks import diag, kron, softmax_jacobian, unvec, vec
+from .elementwise import add, hadamard, mul, sub
+from .leaves import commutation, identity, ones, zeros
+from .matrix import dot, log_softmax, matmul, softmax, sum_, transpose
+from .powers import div, power
+
+
+@dataclass(frozen=True)
+class Callable:
+    """A callable name (or an operator) of the text syntax."""
+
+    name: str
+    arity: tuple  # the numbers of arguments it takes
+    make: _Fn  # the constructor, over the built arguments (SymPy sizes for size arguments)
+    args: str  # the arguments' names, for messages: "u, v"
+    shape: R.ShapeRule  # its one shape rule
+    sizes: tuple = ()  # positions of the arguments that are sizes (ones(m, n)), not expressions
+    elementwise: bool = False  # an element-wise function: f'(x) names its derivative
+    bare: bool = False  # also written alone, its size inferred: I is I(n)
+    variable: bool = False  # the name alone, not called, is a variable as any other name (K)
+
+    def takes(self) -> str:
+        """'takes 1 argument', 'takes 1 or 2 arguments'."""
+        n = " or ".join(str(k) for k in self.arity)
+        return f"takes {n} argument" + ("" if self.arity == (1,) else "s")
+
+
+def _record(name, arity, make, args, shape, **kw) -> Callable:
+    return Callable(name, arity if isinstance(arity, tuple) else (arity,), make, args, shape, **kw)
+
+
+#: the callable names other than the element-wise functions, in the order the help lists them
+CALLABLES: dict[str, Callable] = {r.name: r for r in (
+    _record("sum", 1, sum_, "x", R.SUM),
+    _record("softmax", 1, softmax, "z", R.SAME),
+    _record("log_softmax", 1, log_softmax, "z", R.SAME),
+    _record("dot", 2, dot, "u, v", R.DOT),
+    _record("hadamard", 2, hadamard, "u, v", R.HADAMARD),
+    _record("diag", 1, diag, "v", R.DIAG),
+    _record("transpose", 1, transpose, "x", R.TRANSPOSE),
+    _record("kron", 2, kron, "A, B", R.KRON),
+    _record("vec", 1, vec, "X", R.VEC),
+    _record("unvec", 3, unvec, "v, m, n", R.UNVEC, sizes=(1, 2)),
+    _record("ones", (1, 2), ones, "m, n", R.FIXED, sizes=(0, 1)),
+    _record("zeros", (1, 2), zeros, "m, n", R.FIXED, sizes=(0, 1)),
+    _record("K", 2, commutation, "m, n", R.COMMUTATION, sizes=(0, 1), variable=True),
+    _record("softmax_jacobian", 1, softmax_jacobian, "S", R.DIAG),
+    _record("I", 1, identity, "n", R.IDENTITY, sizes=(0,), bare=True),
+)}
+
+#: the binary operators, by their symbol
+OPERATORS: dict[str, Callable] = {op: _record(op, 2, make, "a, b", R.OPERATORS[op]) for op, make in (
+    ("+", add), ("-", sub), ("*", mul), ("/", div), ("**", power), ("@", matmul))}
+
+
+@lru_cache(maxsize=None)
+def _elementwise(fn: F.ElementwiseFunction) -> Callable:
+    return _record(fn.name, 1, lambda x: apply(fn, x), "x", R.SAME, elementwise=True)
+
+
+def lookup(name: str) -> Callable | None:
+    """The record of a callable name (an element-wise function's is made on first use), or None."""
+    rec = CALLABLES.get(name)
+    if rec is not None:
+        return rec
+    fn = F.FUNCTIONS.get(name)
+    return None if fn is None else _elementwise(fn)
+
+
+def names() -> list[str]:
+    """Every name that can be called, sorted: the element-wise functions and the others."""
+    return sorted(set(F.FUNCTIONS) | set(CALLABLES))
+
+
+def operations() -> list[str]:
+    """The callable names that are not element-wise functions, in the registry's order."""
+    return list(CALLABLES)

@@ -1,0 +1,247 @@
+"""Shape rules, written once for the constructors and for the parser.
+
+A rule takes the shapes (rows, cols) of its operands (and the sizes of its
+size arguments: ``ones(m, n)``) and a size algebra S, and returns the shape of
+the result, or None when the operands do not fit.  S is one of two
+implementations of the same small protocol:
+
+* ``SYMPY`` (here): concrete SymPy sizes, as the constructors see them;
+  ``same(a, b)`` compares;
+* the parser's union-find (jacobi.parse.sizes): sizes still to be inferred;
+  ``same(a, b)`` unifies them.
+
+The protocol: ``one`` (the size 1), ``same(a, b)`` (a and b are one size:
+compare, or unify), ``equal(a, b)`` (already known to be one size; never
+unifies), ``is_one(a)``, ``times(a, b)``, ``fresh()`` (a size still to be
+inferred; the constructors have none) and ``show(a)`` (a size in a message).
+
+A mismatch message is a template over the operands' descriptions ({0}, {1}:
+the constructors fill them with ``describe(e)``, the parser with the source
+text and its inferred shape) and the fields the rule's ``details`` gives.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import sympy as sp
+
+from .shapes import ShapeError, fmt_shape
+
+
+class SympySizes:
+    """The size algebra of built expressions: sizes are SymPy integers and symbols."""
+
+    one = sp.Integer(1)
+
+    @staticmethod
+    def same(a, b) -> bool:
+        return a == b
+
+    equal = same
+
+    @staticmethod
+    def is_one(a) -> bool:
+        return a == 1
+
+    @staticmethod
+    def times(a, b):
+        return a * b
+
+    @staticmethod
+    def fresh():  # pragma: no cover - a built expression has every size
+        raise ShapeError("a built expression has no size left to infer")
+
+    @staticmethod
+    def show(a):
+        return a
+
+
+SYMPY = SympySizes()
+
+
+@dataclass(frozen=True)
+class ShapeRule:
+    """The shape rule of one operation and the message for operands that do not fit."""
+
+    rule: Callable  # (args, S) -> shape or None; args: operand shapes, or sizes for size arguments
+    message: str = ""  # template: {0}, {1} ... the operands' descriptions, plus the fields of details
+    details: Callable | None = None  # (args, S) -> dict of further fields for the message
+
+    def __call__(self, args, S):
+        return self.rule(list(args), S)
+
+    def mismatch(self, descriptions, args, S) -> str:
+        fields = self.details(list(args), S) if self.details else {}
+        return self.message.format(*descriptions, **fields)
+
+    def check(self, *operands):
+        """The shape of the result for built operands (expressions, or sizes for size arguments);
+        a ShapeError with the message if they do not fit."""
+        args = [e.shape if _is_expr(e) else e for e in operands]
+        out = self(args, SYMPY)
+        if out is None:
+            raise ShapeError(self.mismatch([_describe(e) if _is_expr(e) else str(e) for e in operands], args,
+                                           SYMPY))
+        return out
+
+
+def _is_expr(e) -> bool:
+    return hasattr(e, "shape") and hasattr(e, "args") and not isinstance(e, sp.Basic)
+
+
+def _describe(e) -> str:
+    """An operand in a message, its text and its shape, as expr.describe writes it (this module is below
+    the expression nodes: they check their shapes here)."""
+    s = str(e)
+    if len(s) > 60:
+        s = s[:57] + "..."
+    return f"{s} ({fmt_shape(e.shape)})"
+
+
+def is_scalar(shape, S) -> bool:
+    return S.is_one(shape[0]) and S.is_one(shape[1])
+
+
+def count(n, what: str) -> str:
+    """'1 column', '3 columns', 'm columns'."""
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
+# ---------------------------------------------------------------------------
+# The rules
+
+
+def _elementwise_pair(args, S):
+    """Element-wise binary operators: one shape, or a scalar that expands to the other's."""
+    a, b = args
+    if is_scalar(a, S):
+        return b
+    if is_scalar(b, S):
+        return a
+    return a if S.same(a[0], b[0]) and S.same(a[1], b[1]) else None
+
+
+def _same_shapes(args, S):
+    a, b = args
+    return a if S.same(a[0], b[0]) and S.same(a[1], b[1]) else None
+
+
+def _matmul(args, S):
+    a, b = args
+    return (a[0], b[1]) if S.same(a[1], b[0]) else None
+
+
+def _matmul_details(args, S) -> dict:
+    a, b = args
+    hint = " (for a scalar multiple use *)" if is_scalar(a, S) or is_scalar(b, S) else ""
+    if not hint and S.is_one(a[1]) and not S.is_one(b[0]) and S.is_one(b[1]):
+        hint = " (for the outer product of two vectors write u @ v.T)"
+    return {"cols": count(S.show(a[1]), "column"), "rows": count(S.show(b[0]), "row"), "hint": hint}
+
+
+def _product_hint(args, S) -> dict:
+    a, b = args
+    return {"hint": " (for the matrix product use @)" if S.equal(a[1], b[0]) else ""}
+
+
+def _dot(args, S):
+    (ur, uc), (vr, vc) = args
+    return (S.one, S.one) if S.same(uc, S.one) and S.same(vc, S.one) and S.same(ur, vr) else None
+
+
+def _scalar(args, S):
+    return (S.one, S.one)
+
+
+def _first(args, S):
+    return args[0]
+
+
+def _transposed(args, S):
+    r, c = args[0]
+    return (c, r)
+
+
+def _side(shape, S):
+    """The number of entries of a shape, as diag and vec count them."""
+    r, c = shape
+    if S.is_one(c):
+        return r
+    if S.is_one(r):
+        return c
+    return S.times(r, c)
+
+
+def _square_of_entries(args, S):
+    n = _side(args[0], S)
+    return (n, n)
+
+
+def _kron(args, S):
+    (a, b), (c, d) = args
+    return (_times(a, c, S), _times(b, d, S))
+
+
+def _times(a, b, S):
+    if S.is_one(a):
+        return b
+    if S.is_one(b):
+        return a
+    return S.times(a, b)
+
+
+def _vec(args, S):
+    return (_side(args[0], S), S.one)
+
+
+def _unvec(args, S):
+    (r, c), m, n = args
+    return (m, n) if S.same(c, S.one) and S.same(r, _times(m, n, S)) else None
+
+
+def _unvec_details(args, S) -> dict:
+    _, m, n = args
+    return {"m": S.show(m), "n": S.show(n)}
+
+
+def _fixed(args, S):
+    """ones(m), ones(m, n), zeros(...): a column, or the given shape."""
+    return (args[0], args[1] if len(args) > 1 else S.one)
+
+
+def _commutation(args, S):
+    n = _times(args[0], args[1], S)
+    return (n, n)
+
+
+def _identity(args, S):
+    """I(n), or I alone: its size is inferred."""
+    n = args[0] if args else S.fresh()
+    return (n, n)
+
+
+ADD = ShapeRule(_elementwise_pair, "cannot add {0} and {1}: the shapes differ")
+SUB = ShapeRule(_elementwise_pair, "cannot subtract {0} and {1}: the shapes differ")
+MUL = ShapeRule(_elementwise_pair, "cannot multiply element-wise {0} and {1}: the shapes differ{hint}", _product_hint)
+DIV = ShapeRule(_elementwise_pair, "cannot divide element-wise {0} and {1}: the shapes differ")
+POW = ShapeRule(_elementwise_pair, "cannot raise {0} to the power {1}: the exponent must be a scalar or have the "
+                                   "base's shape")
+MATMUL = ShapeRule(_matmul, "cannot multiply {0} @ {1}: {cols} against {rows}{hint}", _matmul_details)
+HADAMARD = ShapeRule(_same_shapes, "cannot take the Hadamard product of {0} and {1}: the shapes differ (use * for "
+                                   "scalar expansion)")
+DOT = ShapeRule(_dot, "dot takes two column vectors of one size, not {0} and {1}")
+SUM = ShapeRule(_scalar)
+SAME = ShapeRule(_first)  # element-wise functions, softmax, log_softmax
+TRANSPOSE = ShapeRule(_transposed)
+DIAG = ShapeRule(_square_of_entries)  # diag(vec(v)) and the softmax Jacobian: n x n for n entries
+KRON = ShapeRule(_kron)
+VEC = ShapeRule(_vec)
+UNVEC = ShapeRule(_unvec, "cannot lay out {0} as a {m}x{n} matrix: unvec takes a column of {m}*{n} entries",
+                  _unvec_details)
+FIXED = ShapeRule(_fixed)
+COMMUTATION = ShapeRule(_commutation)
+IDENTITY = ShapeRule(_identity)
+
+#: the operators, by their symbol in the text
+OPERATORS = {"+": ADD, "-": SUB, "*": MUL, "/": DIV, "**": POW, "@": MATMUL}
