@@ -55,19 +55,25 @@ class Apply(_Elementwise):
         return self.fn.sympy(go(self.args[0]))
 
 
+_TEXT_NAMES: dict = {}  # function -> (size of the registry, its text name)
+
+
 def _text_name(fn: F.ElementwiseFunction) -> str:
     """The name the parser reads back as fn: its text (sigmoid' for sigmoid_prime) if it names fn, else
     its registered name."""
+    known = _TEXT_NAMES.get(fn)
+    if known is not None and known[0] == len(F.FUNCTIONS):
+        return known[1]
     name = fn.text or fn.name
-    if F.FUNCTIONS.get(name) is fn:
-        return name
-    primal = F.FUNCTIONS.get(name[:-1]) if name.endswith("'") else None
-    try:
-        if primal is not None and F.prime_of(primal) is fn:
-            return name
-    except JacobiError:
-        pass
-    return fn.name
+    if F.FUNCTIONS.get(name) is not fn:
+        primal = F.FUNCTIONS.get(name[:-1]) if name.endswith("'") else None
+        try:
+            if primal is None or F.prime_of(primal) is not fn:
+                name = fn.name
+        except JacobiError:
+            name = fn.name
+    _TEXT_NAMES[fn] = (len(F.FUNCTIONS), name)
+    return name
 
 
 def apply(fn, x) -> Expr:

@@ -5,6 +5,9 @@ render's index printer).  The printer supplies parenthesisation, so every
 sub-part is printed with the right precedence."""
 from __future__ import annotations
 
+import functools
+from types import SimpleNamespace
+
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
@@ -65,11 +68,11 @@ class TextPrinter(Printer):
 
     def __init__(self):
         self._context: list = [(None, (False, False))]  # the nodes being printed: (node, (rows, cols) implied)
-        self._shown: dict = {}  # node -> (rows, cols) that its own text shows
+        self._shapes = _Shapes()
 
     def doprint(self, e: Expr) -> str:
         parent, outside = self._context[-1]
-        implied = (False, False) if parent is None else _implied(parent, outside, e, self._shows)
+        implied = (False, False) if parent is None else self._shapes.implied(parent, outside, e)
         self._context.append((e, implied))
         try:
             return super().doprint(e)
@@ -80,12 +83,6 @@ class TextPrinter(Printer):
         """Whether the context of the node being printed gives its rows or its columns: I, whose size the
         parser infers, is I(n) where nothing around it gives its size."""
         return any(self._context[-1][1])
-
-    def _shows(self, e: Expr) -> tuple:
-        r = self._shown.get(e)
-        if r is None:
-            r = self._shown[e] = _shows(e, self._shows)
-        return r
 
     def paren(self, e: Expr, prec: int) -> str:
         s = self.doprint(e)
@@ -100,25 +97,23 @@ class TextPrinter(Printer):
         """An operand of an element-wise operator: a scalar expansion prints as its scalar, the ones
         (zero) matrix as 1 (0), where a sibling shows the shape (a scalar expansion also where the
         context does); else the first scalar expansion prints in full, s * ones(n)."""
-        from .elementwise import Add, Broadcast, negated
-        from .leaves import Ones, Zero
-        from .matrix import MatMul
-
+        N = _nodes()
         node = self._context[-1][0]  # a sum prints a negated term by its negation
-        implied = not among or _fixed_implied([negated(a) or a for a in among] if isinstance(node, Add) else among)
-        if isinstance(e, Broadcast) and (implied or all(self._context[-1][1]) or any(
-                isinstance(a, (Ones, Zero)) and not a.is_scalar for a in among) or e is not next(
-                a for a in among if isinstance(a, Broadcast))):
+        implied = not among or _fixed_implied([N.negated(a) or a for a in among] if isinstance(node, N.Add)
+                                              else among)
+        if isinstance(e, N.Broadcast) and (implied or all(self._context[-1][1]) or any(
+                isinstance(a, (N.Ones, N.Zero)) and not a.is_scalar for a in among) or e is not next(
+                a for a in among if isinstance(a, N.Broadcast))):
             e = e.args[0]
-        if isinstance(e, (Ones, Zero)) and implied:
-            return self.one() if isinstance(e, Ones) else "0"
-        if matmul_prec is not None and isinstance(e, MatMul) and not e.is_scalar:
+        if isinstance(e, (N.Ones, N.Zero)) and implied:
+            return self.one() if isinstance(e, N.Ones) else "0"
+        if matmul_prec is not None and isinstance(e, N.MatMul) and not e.is_scalar:
             return self.wrap(self.doprint(e))
         return self.paren(e, prec)
 
     def constant(self, v: sp.Expr) -> str:
         """A SymPy number (or an expression in sizes) in the syntax: exp(1) for E, x ** (1/2) for sqrt(x)."""
-        return _ConstantPrinter().doprint(v)
+        return _CONSTANT.doprint(v)
 
 
 class _ConstantPrinter(StrPrinter):
@@ -130,6 +125,9 @@ class _ConstantPrinter(StrPrinter):
             base = self.parenthesize(expr.base, PRECEDENCE["Pow"], strict=False)
             return f"{base}**(1/2)" if expr.exp > 0 else f"1/{base}**(1/2)"
         return super()._print_Pow(expr, rational)
+
+
+_CONSTANT = _ConstantPrinter()
 
 
 def constant_precedence(v: sp.Expr) -> int:
@@ -146,108 +144,119 @@ def constant_precedence(v: sp.Expr) -> int:
 # is around it, so I needs its size written, I(n), only where nothing gives it.
 
 
-def _shows(e: Expr, shows) -> tuple:
-    """(rows, cols): whether e's own text determines them (given the declared variables); False where
-    unsure, which costs only an I(n) where I would do."""
+@functools.cache
+def _nodes() -> SimpleNamespace:
+    """The node classes the text printer asks about (their modules load after this one)."""
+    from .apply import Apply
     from .blocks import Diag, Kron, SoftmaxJacobian, Unvec, Vec
-    from .elementwise import Broadcast, Scale
-    from .leaves import Identity
-    from .matrix import MatMul, Transpose
+    from .elementwise import Add, Broadcast, Hadamard, Scale, negated
+    from .leaves import Identity, Ones, Zero
+    from .matrix import LogSoftmax, MatMul, Softmax, Transpose
+    from .powers import Div, Power
 
-    if isinstance(e, Identity):
-        return (False, False)
-    if not e.args or e.is_scalar or isinstance(e, (Unvec, Broadcast)):
-        return (True, True)  # a leaf, a scalar, sizes written out: unvec(v, m, n), s * ones(n)
-    if isinstance(e, Transpose):
-        return shows(e.args[0])[::-1]
-    if isinstance(e, MatMul):
-        return (_chain(e.args, 0, shows), _chain(e.args[::-1], 1, shows))
-    if isinstance(e, Kron):
-        (a, b), (c, d) = shows(e.args[0]), shows(e.args[1])
-        return (a and c, b and d)
-    if isinstance(e, (Diag, SoftmaxJacobian, Vec)):
-        return (all(shows(e.args[0])),) * 2
-    if isinstance(e, Scale):
-        return shows(e.args[1])
-    carriers = _carriers(e)  # element-wise operations and functions, softmax
-    return (any(shows(a)[0] for a in carriers), any(shows(a)[1] for a in carriers))
-
-
-def _chain(factors, side, shows) -> bool:
-    """The rows (side 0; the columns of reversed factors, side 1) of a matrix product: the first factor's,
-    through identities."""
-    from .leaves import Identity
-
-    for f in factors:
-        if not isinstance(f, Identity):
-            return shows(f)[side]
-    return False
-
-
-def _printed_operands(e: Expr) -> list:
-    """The operands as an element-wise node prints them: a sum prints a negated term by its negation."""
-    from .elementwise import Add, negated
-
-    if isinstance(e, Add):
-        return [negated(a) or a for a in e.args]
-    return list(e.args)
+    return SimpleNamespace(Apply=Apply, Diag=Diag, Kron=Kron, SoftmaxJacobian=SoftmaxJacobian, Unvec=Unvec, Vec=Vec,
+                           Add=Add, Broadcast=Broadcast, Hadamard=Hadamard, Scale=Scale, negated=negated,
+                           Identity=Identity, Ones=Ones, Zero=Zero, LogSoftmax=LogSoftmax, MatMul=MatMul,
+                           Softmax=Softmax, Transpose=Transpose, Div=Div, Power=Power,
+                           elementwise=(Add, Hadamard, Div, Power), fixed=(Broadcast, Ones, Zero))
 
 
 def _fixed_implied(operands) -> bool:
     """Whether an operand shows the shape, so that the ones and zero matrices print as 1 and 0."""
-    from .elementwise import Broadcast
-    from .leaves import Ones, Zero
-
-    return any(not isinstance(a, (Broadcast, Ones, Zero)) and not a.is_scalar for a in operands)
+    fixed = _nodes().fixed
+    return any(not isinstance(a, fixed) and not a.is_scalar for a in operands)
 
 
-def _carriers(e: Expr, operands=None) -> list:
-    """The operands of an element-wise node (or of a function) whose text shows its shape: not a scalar
-    expansion (printed as its scalar), nor the ones or zero matrix printed as 1 or 0."""
-    from .elementwise import Broadcast
-    from .leaves import Ones, Zero
+class _Shapes:
+    """For one printing: which rows and columns the text shows (memoised over the shared graph)."""
 
-    operands = _printed_operands(e) if operands is None else operands
-    fixed = _fixed_implied(operands)
-    return [a for a in operands if a.shape == e.shape and not isinstance(a, Broadcast)
-            and not (fixed and isinstance(a, (Ones, Zero)))]
+    def __init__(self):
+        self.N = _nodes()
+        self._shows: dict = {}
+        self._operands: dict = {}
+        self._carriers: dict = {}
 
+    def shows(self, e: Expr) -> tuple:
+        """(rows, cols): whether e's own text determines them (given the declared variables); False where
+        unsure, which costs only an I(n) where I would do."""
+        r = self._shows.get(e)
+        if r is None:
+            r = self._shows[e] = self._own(e)
+        return r
 
-def _implied(parent: Expr, outside: tuple, e: Expr, shows) -> tuple:
-    """(rows, cols) of e that its context gives: its parent's (outside) and its siblings'."""
-    from .apply import Apply
-    from .blocks import Kron, Unvec
-    from .elementwise import Add, Hadamard, Scale
-    from .leaves import Identity
-    from .matrix import LogSoftmax, MatMul, Softmax, Transpose
-    from .powers import Div, Power
+    def _own(self, e: Expr) -> tuple:
+        N = self.N
+        if isinstance(e, N.Identity):
+            return (False, False)
+        if not e.args or e.is_scalar or isinstance(e, (N.Unvec, N.Broadcast)):
+            return (True, True)  # a leaf, a scalar, sizes written out: unvec(v, m, n), s * ones(n)
+        if isinstance(e, N.Transpose):
+            return self.shows(e.args[0])[::-1]
+        if isinstance(e, N.MatMul):  # the first factor's rows, the last one's columns, through identities
+            return (self._chain(e.args, 0), self._chain(e.args[::-1], 1))
+        if isinstance(e, N.Kron):
+            (a, b), (c, d) = self.shows(e.args[0]), self.shows(e.args[1])
+            return (a and c, b and d)
+        if isinstance(e, (N.Diag, N.SoftmaxJacobian, N.Vec)):
+            return (all(self.shows(e.args[0])),) * 2
+        if isinstance(e, N.Scale):
+            return self.shows(e.args[1])
+        carriers = self.carriers(e)  # element-wise operations and functions, softmax
+        return (any(self.shows(a)[0] for a in carriers), any(self.shows(a)[1] for a in carriers))
 
-    if e.is_scalar or isinstance(parent, Unvec):
-        return (True, True)
-    if isinstance(parent, (Add, Hadamard, Div, Power)):
-        operands = _printed_operands(parent)
-        if any(a is e for a in operands):
-            rest = [a for a in _carriers(parent, operands) if a is not e]
+    def _chain(self, factors, side) -> bool:
+        for f in factors:
+            if not isinstance(f, self.N.Identity):
+                return self.shows(f)[side]
+        return False
+
+    def operands(self, e: Expr) -> list:
+        """The operands as an element-wise node prints them: a sum prints a negated term by its negation."""
+        r = self._operands.get(e)
+        if r is None:
+            negated = self.N.negated
+            r = [negated(a) or a for a in e.args] if isinstance(e, self.N.Add) else list(e.args)
+            self._operands[e] = r
+        return r
+
+    def carriers(self, e: Expr) -> list:
+        """The operands of an element-wise node (or of a function) whose text shows its shape: not a
+        scalar expansion (printed as its scalar), nor the ones or zero matrix printed as 1 or 0."""
+        r = self._carriers.get(e)
+        if r is None:
+            N, operands = self.N, self.operands(e)
+            fixed = _fixed_implied(operands)
+            r = self._carriers[e] = [a for a in operands if a.shape == e.shape and not isinstance(a, N.Broadcast)
+                                     and not (fixed and isinstance(a, (N.Ones, N.Zero)))]
+        return r
+
+    def implied(self, parent: Expr, outside: tuple, e: Expr) -> tuple:
+        """(rows, cols) of e that its context gives: its parent's (outside) and its siblings'."""
+        N, shows = self.N, self.shows
+        if e.is_scalar or isinstance(parent, N.Unvec):
+            return (True, True)
+        if isinstance(parent, N.elementwise) and any(a is e for a in self.operands(parent)):
+            rest = [a for a in self.carriers(parent) if a is not e]
             return (outside[0] or any(shows(a)[0] for a in rest), outside[1] or any(shows(a)[1] for a in rest))
-    k = next((i for i, a in enumerate(parent.args) if a is e), None)
-    if k is None:  # printed through a helper: the columns of a transposed sum
-        return outside if e.shape == parent.shape else outside[::-1] if e.shape == parent.shape[::-1] else \
-            (False, False)
-    if isinstance(parent, Transpose):
-        return outside[::-1]
-    if isinstance(parent, MatMul):
-        left, right = outside
-        for f in parent.args[:k]:
-            left = shows(f)[1] or isinstance(f, Identity) and left
-        for f in parent.args[:k:-1]:
-            right = shows(f)[0] or isinstance(f, Identity) and right
-        return (left, right)
-    if isinstance(parent, Kron):
-        other = shows(parent.args[1 - k])
-        return (outside[0] and other[0], outside[1] and other[1])
-    if isinstance(parent, (Scale, Apply, Softmax, LogSoftmax)):
-        return outside
-    return (False, False)
+        k = next((i for i, a in enumerate(parent.args) if a is e), None)
+        if k is None:  # printed through a helper: the columns of a transposed sum
+            return outside if e.shape == parent.shape else outside[::-1] if e.shape == parent.shape[::-1] else \
+                (False, False)
+        if isinstance(parent, N.Transpose):
+            return outside[::-1]
+        if isinstance(parent, N.MatMul):
+            left, right = outside
+            for f in parent.args[:k]:
+                left = shows(f)[1] or isinstance(f, N.Identity) and left
+            for f in parent.args[:k:-1]:
+                right = shows(f)[0] or isinstance(f, N.Identity) and right
+            return (left, right)
+        if isinstance(parent, N.Kron):
+            other = shows(parent.args[1 - k])
+            return (outside[0] and other[0], outside[1] and other[1])
+        if isinstance(parent, (N.Scale, N.Apply, N.Softmax, N.LogSoftmax)):
+            return outside
+        return (False, False)
 
 
 def text(e: Expr) -> str:

@@ -69,7 +69,7 @@ class ShapeRule:
     details: Callable | None = None  # (args, S) -> dict of further fields for the message
 
     def __call__(self, args, S):
-        return self.rule(list(args), S)
+        return self.rule(args, S)
 
     def mismatch(self, descriptions, args, S) -> str:
         fields = self.details(list(args), S) if self.details else {}
@@ -78,8 +78,11 @@ class ShapeRule:
     def check(self, *operands):
         """The shape of the result for built operands (expressions, or sizes for size arguments);
         a ShapeError with the message if they do not fit."""
-        args = [e.shape if _is_expr(e) else e for e in operands]
-        out = self(args, SYMPY)
+        if len(operands) == 2:  # the binary operations: two expressions
+            args = (operands[0].shape, operands[1].shape)
+        else:
+            args = [getattr(e, "shape", e) for e in operands]  # a size (SymPy) has no shape
+        out = self.rule(args, SYMPY)
         if out is None:
             raise ShapeError(self.mismatch([_describe(e) if _is_expr(e) else str(e) for e in operands], args,
                                            SYMPY))
@@ -115,6 +118,8 @@ def count(n, what: str) -> str:
 def _elementwise_pair(args, S):
     """Element-wise binary operators: one shape, or a scalar that expands to the other's."""
     a, b = args
+    if a == b:  # one shape (the same sizes, for the parser)
+        return a
     if is_scalar(a, S):
         return b
     if is_scalar(b, S):

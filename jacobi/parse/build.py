@@ -71,6 +71,8 @@ def declared_sizes(shapes: Mapping) -> set:
 
 
 class Builder:
+    """Shapes for the names, size inference over the tree (the core's shape rules), then the expression."""
+
     def __init__(self, parser: Parser, tree: Node, shapes: Mapping, distributions):
         self.p = parser
         self.text = parser.text

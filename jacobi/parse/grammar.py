@@ -18,10 +18,11 @@ The callable names, their arities and which arguments are sizes come from
 jacobi.core.callables: the element-wise functions (``sigmoid(x)``, and
 ``sigmoid'(x)`` for a derivative), sum, softmax, log_softmax, dot, hadamard,
 diag, transpose, kron, vec, unvec(v, m, n), ones(m[, n]), zeros(m[, n]),
-K(m, n) (the commutation matrix) and softmax_jacobian.  ``I`` is the identity
-matrix (its size is inferred) unless it is declared as a variable.  A declared
-size name (``n`` of ``x: n``) that is not itself a variable is that size, a
-number: ``sum(x) / n``.
+K(m, n) (the commutation matrix), softmax_jacobian and I(n).  ``I`` alone is
+the identity matrix, its size inferred, unless it is declared as a variable
+(``K`` alone is a variable as any other name).  A size name (``n`` of a
+declared ``x: n``, or one written as a size, ``ones(n)``) that is not itself a
+declared variable is that size, a number: ``sum(x) / n``.
 """
 from __future__ import annotations
 
@@ -54,8 +55,9 @@ class Node:
     depth: int = 1
 
 
-
 class Parser:
+    """Tokens to a parse tree; the names it meets are recorded for the builder (build.py)."""
+
     def __init__(self, text: str, declared: set, strict: bool, sizes=frozenset()):
         self.text = text
         self.toks = tokenize(text)
