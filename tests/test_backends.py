@@ -8,8 +8,9 @@ import pytest
 import sympy as sp
 
 import jacobi as jc
+from jacobi.calculus.check import numeric_jacobian
 from jacobi.codegen import BACKENDS, Backend, CodePrinter, Line, emit, register_backend
-from jacobi.codegen.emit import reads
+from jacobi.codegen.emit import _printed
 from jacobi.core import functions as F
 from jacobi.nn import COSTS, Cost, register_cost
 
@@ -284,16 +285,38 @@ def test_liveness_reads_the_graph_and_frees_both_softmax_outputs():
     assert lines[i_delta + 1].strip() == "del a2"
 
 
-def test_reads_are_names_of_the_expression_graph():
+def test_reads_are_the_names_the_printer_refers_to():
     x, y = jc.vector("x", 3), jc.vector("axis", 3)  # a name that is also a keyword of the code
     p = CodePrinter({x: "x", y: "axis"}, {}, {})
     e = jc.sum(x * y)
-    assert reads(e, p) == {"x", "axis"}
+    assert _printed(e, p)[1] == {"x", "axis"}
     p.temps[x * y] = "_t0"
-    assert reads(e, p) == {"_t0"}
+    assert _printed(e, p)[1] == {"_t0"}
     out = emit([Line("u", x * y), Line("v", jc.sum(x * y)), Line("w", x + y)], CodePrinter({x: "x", y: "axis"}, {}, {}),
                keep={"x", "axis", "v", "w"})
     assert out == ["    u = x * axis", "    v = np.sum(u)", "    del u", "    w = x + axis"]
+
+
+def test_no_name_is_deleted_before_a_term_the_printer_builds_reads_it():
+    """The printer builds some terms while it prints (the term under a minus sign, -(c t)
+    printed through c t): the names such a term reads count for liveness too.  Reading the
+    graph alone deleted _t2 before a later statement used it (UnboundLocalError)."""
+    a, x = jc.scalar("a"), jc.vector("x", 2)
+    v, B = jc.vector("v", 3), jc.matrix("B", 3, 2)
+    f = jc.softmax(jc.softmax(jc.softmax(B.T) / (1 + ((1 + B.T ** 2) ** 0.5) ** 2))) * (
+        jc.sigmoid((1 + v.T ** 2) ** a @ B @ x) * jc.sigmoid(0.5 * a / (1 + jc.softmax(B.T) ** 2))) * (
+        jc.softmax(a + x) @ jc.softmax(v).T)
+    C = jc.sum(f)
+    syms = [a, x, v, B]
+    rng = np.random.default_rng(37)
+    vals = [0.3, rng.uniform(-1, 1, (2, 1)), rng.uniform(-1, 1, (3, 1)), rng.uniform(-1, 1, (3, 2))]
+    grads = jc.gradient(C, syms)
+    got = jc.lambdify(syms, grads)(*vals)  # raised UnboundLocalError
+    fC = jc.lambdify(syms, C)
+    for k, g in enumerate(got):
+        J = numeric_jacobian(lambda *w: fC(*w), vals, k)
+        np.testing.assert_allclose(np.asarray(g, dtype=float).reshape(-1, order="F"), J.reshape(-1),
+                                   rtol=1e-5, atol=1e-7)
 
 
 def test_reverse_returns_adjoints_named_steps():

@@ -3,8 +3,9 @@
 Nodes used more than once become named temporaries (computed once across
 all outputs), and every array is deleted after the statement that last reads
 it, so that peak memory matches code written by hand.  What a statement reads
-is taken from its expression graph: the temporaries, earlier targets and
-arguments its expression refers to when it is printed.
+is recorded by the printer as it prints the statement's expression graph: the
+temporaries, earlier targets and arguments it refers to (never read back
+from the generated text).
 """
 from __future__ import annotations
 
@@ -44,27 +45,13 @@ def _targets(target: str) -> list:
     return [t.strip() for t in target.split(",")]
 
 
-def reads(e: Expr, printer: CodePrinter) -> set:
-    """The names the code of e refers to, as the printer prints it now: a node that
-    has a name (a temporary, an earlier target) is read by that name and not looked
-    into; a symbol is read by its argument name."""
-    out: set = set()
-    seen: set = set()
-    stack = [e]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        name = printer.temps.get(n)
-        if name is not None:
-            out.update(_targets(name))
-        elif isinstance(n, P.Symbol):
-            if n in printer.names:
-                out.add(printer.names[n])
-        else:
-            stack.extend(n.args)
-    return out
+def _printed(e: Expr, printer: CodePrinter) -> tuple:
+    """The code of e and the names it reads, as the printer refers to them while printing it
+    (temporaries, earlier targets, arguments): nodes the printer builds on the way, such as
+    the term under a minus sign, are counted too."""
+    printer.read = set()
+    code = printer.ref(e, 0)
+    return code, printer.read
 
 
 def emit(lines: list, printer: CodePrinter, *, keep: set = frozenset(), indent: str = "    ") -> list:
@@ -83,10 +70,10 @@ def emit(lines: list, printer: CodePrinter, *, keep: set = frozenset(), indent: 
             if uses.get(n, 0) > 1 and not isinstance(n, (P.Transpose, P.Broadcast)) and not _cheap(n):
                 name = f"_t{k}"
                 k += 1
-                out.append((name, printer.ref(n, 0), "", reads(n, printer)))
+                code, read = _printed(n, printer)
+                out.append((name, code, "", read))
                 printer.temps[n] = name
-        read = reads(ln.expr, printer)
-        code = printer.ref(ln.expr, 0)
+        code, read = _printed(ln.expr, printer)
         out.append((ln.target, code, ln.comment, read))
         printer.temps[ln.expr] = ln.target
         named[ln.expr] = ln.target

@@ -34,6 +34,12 @@ class CodePrinter:
         self.flat = flat  # column-vector symbols stored 1-D
         self.like = like
         self.helpers: dict = {}
+        self.read: set = set()  # the names the code printed since the last reset refers to
+
+    def name_read(self, name: str) -> str:
+        """A name the code refers to, recorded for liveness ("a2, log_a2" is two names)."""
+        self.read.update(t.strip() for t in name.split(","))
+        return name
 
     # -- services the nodes call ------------------------------------------------
     def need(self, helpers: dict):
@@ -42,7 +48,7 @@ class CodePrinter:
 
     def arg_name(self, s):
         try:
-            name = self.names[s]
+            name = self.name_read(self.names[s])
         except KeyError:
             raise JacobiError(f"the expression uses {describe(s)}, which is not among the arguments") from None
         return name + "[:, None]" if s in self.flat else name
@@ -60,7 +66,7 @@ class CodePrinter:
         if e.is_scalar:
             return self.ref(e, ATOM)
         if isinstance(e, P.Symbol) and e in self.flat:
-            return self.names[e]  # a 1-D array broadcasts as a row
+            return self.name_read(self.names[e])  # a 1-D array broadcasts as a row
         return self.ref(e, ATOM) + ".T"
 
     def reduce(self, M: Expr, axis: int) -> str:
@@ -141,7 +147,7 @@ class CodePrinter:
     def ref(self, e: Expr, prec: int = 0) -> str:
         t = self.temps.get(e)
         if t is not None:
-            return t
+            return self.name_read(t)
         saved = self.in_elementwise, self.parent_elementwise
         self.parent_elementwise = self.in_elementwise
         self.in_elementwise = e.elementwise and not isinstance(e, P.Broadcast) and _has_full(e)
