@@ -8,6 +8,7 @@ here depends on the numeric sizes of vectors and matrices.
 from __future__ import annotations
 
 import hashlib
+import sys
 from typing import Iterator
 
 import sympy as sp
@@ -211,9 +212,8 @@ class Expr:
 
 
 def _ops():
-    import sys
-
-    return sys.modules[__package__]  # jacobi.core, which exports every constructor
+    """jacobi.core, which exports every constructor (looked up, not imported: this module loads first)."""
+    return sys.modules[__package__]
 
 
 class SameShape(Expr):

@@ -40,10 +40,6 @@ class Leaves:
         return s
 
 
-def is_cluster_node(e: Expr) -> bool:
-    return e.cluster
-
-
 def cluster_size(e: Expr, limit: int) -> int:
     """Distinct element-wise nodes of the cluster under e, counted up to limit + 1.
 

@@ -3,7 +3,6 @@ that decides between candidate forms."""
 from __future__ import annotations
 
 from ... import core as P
-from ...core.lift import is_cluster_node
 from ...core.rules import Rule
 
 RULES: dict[type, list] = {}
@@ -80,7 +79,7 @@ def _cost(e: P.Expr) -> int:
 
 
 def _tree_cost(e: P.Expr, cost) -> int:
-    if not is_cluster_node(e) and not isinstance(e, (P.Sum,)):
+    if not e.cluster and not isinstance(e, (P.Sum,)):
         return 1
     if isinstance(e, P.Scale) and isinstance(e.args[0], P.Const):
         # a minus sign is free; a numeric factor counts once, not as a node and an operand

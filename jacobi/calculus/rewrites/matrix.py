@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ... import core as P
-from ...core.lift import is_cluster_node
 from ...core.rules import Rule
 from ...core.shapes import numel
 from .base import _cost, _is_distribution, rule
@@ -208,7 +207,7 @@ def _pair(a, b, n, ctx):
     # u^T v over element-wise operands: sum(u * v) when the product cancels
     if a.shape[0] == 1 and col(b) and isinstance(a, P.Transpose) and col(a.args[0]):
         u = a.args[0]
-        if (is_cluster_node(u) and not isinstance(u, P.Ones)) or is_cluster_node(b):
+        if (u.cluster and not isinstance(u, P.Ones)) or b.cluster:
             h = P.hadamard(u, b)
             hs = ctx.run(h)
             if _cost(hs) < _cost(h):
