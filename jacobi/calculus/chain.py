@@ -173,6 +173,92 @@ def _unit_free(e: Expr) -> Expr:
     return rewrite(e, drop)
 
 
+# ---------------------------------------------------------------------------
+# The engine.  Each loop computes; the derivation's steps are written by a
+# _Steps beside it (below), from the pieces the loop has computed.
+
+
+def _sum(terms: list) -> Expr:
+    return P.add(*terms) if len(terms) > 1 else terms[0]
+
+
+def _traced(S: Simplifier | None, e: Expr) -> tuple:
+    """S(e) and the names of the rules that fired, in order (e itself and [] without S)."""
+    if S is None:
+        return e, []
+    trace: list = []
+    S.trace = trace
+    val = S(e)
+    S.trace = None
+    return val, trace
+
+
+def _users(defs: dict) -> dict:
+    """For each symbol, the variables whose definitions use it, in program order."""
+    users: dict = {}
+    for var, d in defs.items():
+        for s in d.symbols():
+            users.setdefault(s, []).append(var)
+    return users
+
+
+def reverse(prog: Program, wrt: list, *, simplify=True, adjoint_names: dict | None = None,
+            steps: list | None = None):
+    """Adjoints dC/dv of a scalar program output for every variable and input: (adjoints, the
+    named adjoints' definitions, the derivation's steps)."""
+    S = Simplifier(prog.defs) if simplify else None
+    log = _Steps(prog, S, steps)
+    names = adjoint_names or {}
+    defs, C = prog.defs, prog.output
+    if C not in defs:
+        raise JacobiError("the program's output must be one of its variables")
+    users_of = _users(defs)
+    adj: dict = {C: P.Const.make(1)}  # the seed dC/dC = 1
+    ref: dict = dict(adj)  # how later adjoints refer to an adjoint (its name, if named)
+    named_defs = []
+    for v in [u for u in reversed(defs) if u is not C] + [w for w in wrt if w not in defs]:
+        users = [c for c in users_of.get(v, []) if c in ref]
+        if not users:  # C does not depend on v
+            adj[v] = ref[v] = P.zeros(*v.shape)
+            continue
+        log.local_jacobians(v, users)
+        # dC/dv = sum over the users c of (dc/dv)^T dC/dc, each pulled back through c's definition
+        raw = _unit_free(_sum([pullback_def(defs[c], v, ref[c], c) for c in users]))
+        adj[v], fired = _traced(S, raw)
+        log.adjoint(v, users, raw, adj[v], fired)
+        name = names.get(v)
+        if name is None:
+            ref[v] = adj[v]
+            continue
+        if name.shape != v.shape:
+            raise ShapeError(f"the name {describe(name)} for dC/d{v} must have shape {fmt_shape(v.shape)}")
+        log.name(v, name, adj[v])
+        named_defs.append((name, adj[v]))
+        ref[v] = name
+    return adj, named_defs, log.steps
+
+
+def forward(prog: Program, x: Expr, *, simplify=True, steps: list | None = None):
+    """Jacobians dv/dx of every variable, from the inside out."""
+    S = Simplifier(prog.defs) if simplify else None
+    log = _Steps(prog, S, steps)
+    jac: dict = {x: P.identity(P.numel(x.shape))}
+    for var, d in prog.defs.items():
+        ins = [s for s in d.symbols() if s in jac]
+        if not ins:
+            continue
+        # dvar/dx = sum over its inputs s of (dvar/ds)(ds/dx)
+        local = {s: log.simplified(local_jacobian(d, s, out=var)) for s in ins}
+        raw = _sum([J if _is_id(jac[s]) else P.matmul(J, jac[s]) for s, J in local.items()])
+        jac[var] = log.simplified(raw)
+        log.product(var, x, local, raw, jac[var])
+    return jac, log.steps
+
+
+# ---------------------------------------------------------------------------
+# The derivation's steps: what the engine computed, stated with its rules.
+
+
 def _rules_in(d: Expr, v: Expr) -> Rule:
     rules = []
     for n in d.walk():
@@ -202,97 +288,51 @@ def _chain_rule(terms) -> Rule:
     return Rule("chain rule", " + ".join(t for t, _ in terms), " + ".join(x for _, x in terms))
 
 
-# ---------------------------------------------------------------------------
-# The engine.
+class _Steps:
+    """The steps of one reverse or forward pass, appended to steps (a new list if None):
+    local Jacobians, the chain-rule product, its simplification, the adjoint's name."""
 
+    def __init__(self, prog: Program, S: Simplifier | None, steps: list | None):
+        self.defs, self.C, self.S = prog.defs, prog.output, S
+        self.steps = steps if steps is not None else []
 
-def reverse(prog: Program, wrt: list, *, simplify=True, adjoint_names: dict | None = None,
-            steps: list | None = None):
-    """Adjoints dC/dv of a scalar program output for every variable and input: (adjoints, the
-    named adjoints' definitions, the derivation's steps)."""
-    S = Simplifier(prog.defs) if simplify else None
-    adjoint_names = adjoint_names or {}
-    steps = steps if steps is not None else []
-    C = prog.output
-    order = list(prog.defs)
-    consumers: dict = {}
-    for var in order:
-        for s in prog.defs[var].symbols():
-            consumers.setdefault(s, []).append(var)
-    adj: dict = {}
-    ref: dict = {}  # how later steps refer to an adjoint (its name, if named)
-    named_defs = []
-    if C not in prog.defs:
-        raise JacobiError("the program's output must be one of its variables")
-    adj[C] = P.Const.make(1)
-    ref[C] = adj[C]
-    targets = [v for v in reversed(order) if v is not C] + [w for w in wrt if w not in prog.defs]
-    for v in targets:
-        users = [c for c in consumers.get(v, []) if c in ref]
-        if not users:
-            adj[v] = P.zeros(*v.shape)
-            ref[v] = adj[v]
-            continue
-        lhs = partial(C, v, "gradient")
-        terms = []
+    def simplified(self, e: Expr) -> Expr:
+        return self.S(e) if self.S else e
+
+    def local(self, c, v, J):
+        """dc/dv = J, with the rules of c's definition."""
+        self.steps.append(Step("local", partial(c, v), J, _rules_in(self.defs[c], v)))
+
+    def local_jacobians(self, v, users):
+        """The local Jacobians dc/dv that reverse accumulation pulls back through without
+        forming; formed here for show.  The cost's own is the gradient itself, shown once
+        by the chain step."""
         for c in users:
-            if c is not C:  # the cost's own Jacobian is the gradient itself, shown once below
-                J = local_jacobian(prog.defs[c], v, out=c)
-                steps.append(Step("local", partial(c, v), S(J) if S else J, _rules_in(prog.defs[c], v)))
-            terms.append(pullback_def(prog.defs[c], v, ref[c], c))
-        raw = _unit_free(P.add(*terms) if len(terms) > 1 else terms[0])
+            if c is not self.C:
+                self.local(c, v, self.simplified(local_jacobian(self.defs[c], v, out=c)))
+
+    def adjoint(self, v, users, raw, val, fired):
+        """dC/dv = raw by the chain rule over v's users, then = val if simplifying changed it."""
+        C = self.C
+        lhs = partial(C, v, "gradient")
         if users == [C]:
-            rule = _rules_in(prog.defs[C], v)
+            rule = _rules_in(self.defs[C], v)
         else:
             rule = _chain_rule(_transposed_product(_d(c, v), _d(C, c)) for c in users)
-        steps.append(Step("chain", lhs, raw, rule))
-        if S:
-            trace = []
-            S.trace = trace
-            val = S(raw)
-            S.trace = None
-            if val is not raw:
-                steps.append(Step("simplify", lhs, val, Rule.join(trace)))
-        else:
-            val = raw
-        adj[v] = val
-        name = adjoint_names.get(v)
-        if name is not None:
-            if name.shape != v.shape:
-                raise ShapeError(f"the name {describe(name)} for dC/d{v} must have shape {fmt_shape(v.shape)}")
-            steps.append(Step("name", name, val, Rule("name", f"dC/d{v}", _d(C, v)[1])))
-            named_defs.append((name, val))
-            ref[v] = name
-        else:
-            ref[v] = val
-    return adj, named_defs, steps
-
-
-def forward(prog: Program, x: Expr, *, simplify=True, steps: list | None = None):
-    """Jacobians dv/dx of every variable, from the inside out."""
-    S = Simplifier(prog.defs) if simplify else None
-    steps = steps if steps is not None else []
-    jac: dict = {x: P.identity(P.numel(x.shape))}
-    for var, d in prog.defs.items():
-        terms = []
-        shown = []
-        for s in d.symbols():
-            if s not in jac:
-                continue
-            J = local_jacobian(d, s, out=var)
-            Js = S(J) if S else J
-            steps.append(Step("local", partial(var, s), Js, _rules_in(d, s)))
-            terms.append(Js if _is_id(jac[s]) else P.matmul(Js, jac[s]))
-            shown.append(s)
-        if not terms:
-            continue
-        raw = P.add(*terms) if len(terms) > 1 else terms[0]
-        lhs = partial(var, x)
-        steps.append(Step("chain", lhs, raw, _chain_rule(_product(_d(var, s), _d(s, x)) for s in shown)))
-        val = S(raw) if S else raw
+        self.steps.append(Step("chain", lhs, raw, rule))
         if val is not raw:
-            steps.append(Step("simplify", lhs, val, Rule("simplify")))
-        jac[var] = val
-    return jac, steps
+            self.steps.append(Step("simplify", lhs, val, Rule.join(fired)))
 
+    def name(self, v, name, val):
+        """name = val, the adjoint dC/dv given a name for later steps to use."""
+        self.steps.append(Step("name", name, val, Rule("name", f"dC/d{v}", _d(self.C, v)[1])))
 
+    def product(self, var, x, local, raw, val):
+        """dvar/ds = J for each input s (local maps s to J), then dvar/dx = raw by the chain
+        rule, then = val if simplifying changed it."""
+        for s, J in local.items():
+            self.local(var, s, J)
+        lhs = partial(var, x)
+        self.steps.append(Step("chain", lhs, raw, _chain_rule(_product(_d(var, s), _d(s, x)) for s in local)))
+        if val is not raw:
+            self.steps.append(Step("simplify", lhs, val, Rule("simplify")))
