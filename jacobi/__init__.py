@@ -11,7 +11,7 @@ gradient code.
 """
 from . import render  # noqa: F401 - registers the derivation formats (LaTeX, markdown, documents)
 from .calculus import Derivation, Step, check_gradient, derive, explicit, gradient, jacobian, simplify
-from .codegen import lambdify
+from .codegen import BACKENDS, Backend, lambdify, register_backend
 from .core import (
     ElementwiseFunction,
     Expr,
@@ -29,6 +29,7 @@ from .core import (
     log,
     matrix,
     ones,
+    primitive,
     relu,
     scalar,
     sigmoid,
@@ -40,12 +41,27 @@ from .core import (
     zeros,
 )
 from .core import sum_ as sum  # noqa: A001 - jc.sum is the matrix-calculus sum
-from .nn import Backprop, Equation, Network
+from .core.callables import register_callable
+from .core.functions import register as register_function
+from .nn import COSTS, Backprop, Cost, Equation, Network, register_cost
 from .parse import ParseError, parse
 
 __all__ = [
-    "Backprop", "Derivation", "ElementwiseFunction", "Equation", "Expr", "JacobiError", "Network", "ParseError",
-    "ShapeError", "Step", "check_gradient", "derive", "diag", "dot", "elementwise", "exp", "explicit", "functions",
-    "gradient", "hadamard", "identity", "jacobian", "lambdify", "latex", "log", "matrix", "ones", "parse", "relu",
-    "scalar", "sigmoid", "simplify", "softmax", "softplus", "step", "sum", "tanh", "vector", "zeros",
+    "BACKENDS", "COSTS", "Backend", "Backprop", "Cost", "Derivation", "ElementwiseFunction", "Equation", "Expr",
+    "JacobiError", "Network", "ParseError", "ShapeError", "Step", "check_gradient", "derive", "diag", "dot",
+    "elementwise", "exp", "explicit", "functions", "gradient", "hadamard", "identity", "jacobian", "lambdify", "latex",
+    "log", "matrix", "ones", "parse", "primitive", "register_backend", "register_callable", "register_cost",
+    "register_function", "relu", "scalar", "sigmoid", "simplify", "softmax", "softplus", "step", "sum", "tanh",
+    "vector", "zeros",
 ]
+
+
+def __getattr__(name: str):
+    """``jc.name`` for any callable name of the text syntax that is not exported above: a function
+    or an operation registered later (jc.register_function, jc.register_callable) included."""
+    from .core.callables import lookup
+
+    rec = lookup(name) if not name.startswith("_") else None
+    if rec is None:
+        raise AttributeError(f"module 'jacobi' has no attribute {name!r}")
+    return rec.make

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import reference  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-ACTS = list(F.ACTIVATIONS)
+ACTS = F.activations()
 COSTS = [("mse", None), ("cross_entropy", "softmax"), ("binary_cross_entropy", "sigmoid")]
 
 

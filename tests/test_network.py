@@ -8,7 +8,7 @@ from jacobi import core as P
 from jacobi.calculus.check import numeric_jacobian, rel_error
 from jacobi.core import functions as F
 
-ACTS = list(F.ACTIVATIONS)
+ACTS = F.activations()
 
 
 def prime(name, z):

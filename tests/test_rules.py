@@ -1,5 +1,9 @@
 """One case per derivative rule, each checked against two independent oracles.
 
+The cases of the element-wise functions and the primitives' own examples are read from the
+registries (jacobi.core.functions.FUNCTIONS, jacobi.core.PRIMITIVES), so a new one is tested
+with no edit here.
+
 The table below is declarative: a case is a function of the sizes returning
 (f, variables), plus the domain its points are drawn from.  Every case runs
 at two size settings (named sizes bound by a dict, and plain integers), at
@@ -114,12 +118,21 @@ def _numeric(entry):
     return not (body.atoms(sp.core.function.AppliedUndef) or body.atoms(sp.Derivative))
 
 
-for _name, _entry in list(FUNCTIONS.items()):
-    if not _numeric(_entry):
-        continue
-    _avoid = 0.0 if _entry.smooth else 0.1
-    case(f"fn_{_name}_vector", lambda S, n=_name: (jc.elementwise(n, S.x), [S.x]), tuple(_entry.domain), _avoid)
-    case(f"fn_{_name}_matrix", lambda S, n=_name: (jc.elementwise(n, S.A), [S.A]), tuple(_entry.domain), _avoid)
+def function_cases(entries) -> list[Case]:
+    """The cases of element-wise functions: each entry applied to a vector and to a matrix."""
+    out = []
+    for entry in entries:
+        if not _numeric(entry):
+            continue
+        avoid = 0.0 if entry.smooth else 0.1
+        out.append(Case(f"fn_{entry.name}_vector", lambda S, n=entry.name: (jc.elementwise(n, S.x), [S.x]),
+                        tuple(entry.domain), avoid))
+        out.append(Case(f"fn_{entry.name}_matrix", lambda S, n=entry.name: (jc.elementwise(n, S.A), [S.A]),
+                        tuple(entry.domain), avoid))
+    return out
+
+
+CASES.extend(function_cases(list(FUNCTIONS.values())))
 
 _t = sp.Symbol("t")
 case("user_sympy_sin", lambda S: (jc.elementwise(sp.sin, S.x), [S.x]), (-3.0, 3.0))
@@ -163,6 +176,37 @@ if hasattr(P, "log_softmax"):
     case("log_softmax_affine", lambda S: (P.log_softmax(S.A @ S.x + S.u), [S.A, S.x, S.u]), (-2.0, 2.0))
 
 
+# -- every registered primitive's own examples (a new primitive is picked up) -----------
+def example_cases(primitives=None) -> list[tuple[str, str]]:
+    """(id, text) for the examples every primitive of the registry declares (jacobi.core.PRIMITIVES)."""
+    prims = P.PRIMITIVES if primitives is None else primitives
+    return [(f"{name}:{text}", text) for name, cls in prims.items() for text in cls.examples]
+
+
+def check_example(text: str) -> None:
+    """The derivatives of a primitive's example, with respect to every symbol in it, against both oracles;
+    its sizes (inferred by the parser, named) are given small distinct numbers."""
+    f = jc.parse(text)
+    free = sorted({s for v in f.symbols() for d in v.shape for s in sp.sympify(d).free_symbols}, key=str)
+    sizes = {s: 2 + i for i, s in enumerate(free)}
+    check_all(f, list(f.symbols()), sizes, SEEDS, POSITIVE)
+
+
+EXAMPLES = example_cases()
+
+
+@pytest.mark.parametrize("text", [t for _, t in EXAMPLES], ids=[i for i, _ in EXAMPLES])
+def test_primitive_example(text):
+    check_example(text)
+
+
+def test_every_differentiable_primitive_declares_examples():
+    ruled = [name for name, cls in P.PRIMITIVES.items() if hasattr(cls, "local_jacobian")]
+    assert ruled and all(P.PRIMITIVES[n].examples for n in ruled)
+    seen = {type(n).__name__ for _, t in EXAMPLES for n in jc.parse(t).walk()}
+    assert set(ruled) <= seen, f"no example uses {sorted(set(ruled) - seen)}"
+
+
 @pytest.mark.parametrize("setting", SIZE_SETTINGS, ids=[s[0] for s in SIZE_SETTINGS])
 @pytest.mark.parametrize("c", CASES, ids=[c.name for c in CASES])
 def test_rule(c, setting):
@@ -179,7 +223,6 @@ def test_table_covers_every_rule():
         for c in CASES:
             f, _ = c.build(S)
             seen.update(type(n) for n in f.walk())
-    ruled = {cls for cls in vars(P).values()
-             if isinstance(cls, type) and issubclass(cls, P.Expr) and "local_jacobian" in vars(cls)}
+    ruled = {cls for cls in P.PRIMITIVES.values() if hasattr(cls, "local_jacobian")}
     assert ruled, "no primitive defines local_jacobian"
     assert ruled <= seen, f"no case exercises {sorted(c.__name__ for c in ruled - seen)}"

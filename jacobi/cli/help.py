@@ -25,7 +25,7 @@ def functions_list() -> str:
 
 
 def activations_list() -> str:
-    return ", ".join(F.ACTIVATIONS)
+    return ", ".join(F.activations())
 
 
 def costs_list() -> str:

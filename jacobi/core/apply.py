@@ -18,6 +18,7 @@ class Apply(_Elementwise):
 
     __slots__ = ()
     precedence = ATOM
+    examples = ("sigmoid(A @ x)", "log(x) * exp(x)")
     rules = {"x": Rule("element-wise function", "d f(x)/dx = diag(f'(x))",
                        r"\frac{\partial f(x)}{\partial x} = \operatorname{diag}(f'(x))")}
 

@@ -96,6 +96,7 @@ class Vec(Call):
     block = True
     text_name = 'vec'
     latex_name = '\\operatorname{vec}'
+    examples = ("vec(A)", "vec(A @ B)")
     rules = {"X": Rule("vec is a reshape", "d vec(X)/d vec(X) = I",
                        r"\frac{\partial \operatorname{vec}(X)}{\partial \operatorname{vec}(X)} = I")}
 
@@ -136,6 +137,7 @@ class Unvec(Call):
     __slots__ = ()
     text_name = 'unvec'
     latex_name = '\\operatorname{vec}^{-1}'
+    examples = ("unvec(v, m, n) * A",)  # A gives m and n to the generated code
     rules = {"v": Rule("unvec is a reshape", "d vec(unvec(v))/dv = I",
                        r"\frac{\partial \operatorname{vec}(\operatorname{unvec}(v))}{\partial v} = I")}
 

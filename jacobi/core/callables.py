@@ -9,6 +9,7 @@ reads arities, argument kinds and shape rules from here and keeps no copy.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable as _Fn
@@ -21,6 +22,7 @@ from .elementwise import add, hadamard, mul, sub
 from .leaves import commutation, identity, ones, zeros
 from .matrix import dot, log_softmax, matmul, softmax, sum_, transpose
 from .powers import div, power
+from .shapes import JacobiError
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,9 @@ def _record(name, arity, make, args, shape, **kw) -> Callable:
     return Callable(name, arity if isinstance(arity, tuple) else (arity,), make, args, shape, **kw)
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 #: the callable names other than the element-wise functions, in the order the help lists them
 CALLABLES: dict[str, Callable] = {r.name: r for r in (
     _record("sum", 1, sum_, "x", R.SUM),
@@ -69,6 +74,34 @@ CALLABLES: dict[str, Callable] = {r.name: r for r in (
 #: the binary operators, by their symbol
 OPERATORS: dict[str, Callable] = {op: _record(op, 2, make, "a, b", R.OPERATORS[op]) for op, make in (
     ("+", add), ("-", sub), ("*", mul), ("/", div), ("**", power), ("@", matmul))}
+
+
+def register_callable(name: str, make: _Fn, *, args: str, shape: R.ShapeRule, arity=None, sizes: tuple = ()
+                      ) -> Callable:
+    """Make ``name(...)`` callable in the text syntax (jc.parse, the command line) and as ``jc.name``.
+
+    make builds the node from the built arguments; args names them for messages ("X", "u, v");
+    shape is its one shape rule (jacobi.core.sizerules), which the parser's size inference reads
+    too; arity defaults to the number of names in args; sizes are the positions of arguments that
+    are sizes, not expressions (ones(m, n))."""
+    if not (isinstance(name, str) and _NAME.fullmatch(name)):
+        raise JacobiError(f"a callable name is an identifier, not {name!r}")
+    if name in CALLABLES or name in F.FUNCTIONS:
+        raise JacobiError(f"the name {name!r} is already callable")
+    if not callable(make):
+        raise JacobiError(f"register_callable({name!r}) needs a constructor, not {make!r}")
+    if not isinstance(shape, R.ShapeRule):
+        raise JacobiError(f"register_callable({name!r}) needs a ShapeRule (jacobi.core.sizerules), not {shape!r}")
+    if arity is None:
+        arity = len([a for a in args.split(",") if a.strip()])
+    rec = _record(name, arity, make, args, shape, sizes=tuple(sizes))
+    CALLABLES[name] = rec
+    return rec
+
+
+def unregister_callable(name: str) -> None:
+    """Forget a callable name (for throwaway ones defined in tests)."""
+    CALLABLES.pop(name, None)
 
 
 @lru_cache(maxsize=None)

@@ -39,6 +39,7 @@ def _expand_pair(rule, a, b):
 @primitive
 class Add(_Elementwise):
     __slots__ = ()
+    examples = ("x + y", "A + B + A")
     rules = {"u": Rule("sum rule", "d(u + v)/du = I", r"\frac{\partial (u + v)}{\partial u} = I")}
 
     @property
@@ -158,6 +159,7 @@ class Scale(Expr):
     precedence = MUL
     elementwise = True
     cluster = True
+    examples = ("alpha * A", "3 * x")
     rules = {
         "x": Rule("scalar expansion", "d(s x)/dx = s I", r"\frac{\partial (s x)}{\partial x} = s I"),
         "s": Rule("scalar expansion", "d(s x)/ds = x", r"\frac{\partial (s x)}{\partial s} = x"),
@@ -233,6 +235,7 @@ class Broadcast(Expr):
     __slots__ = ()
     elementwise = True
     cluster = True
+    examples = ("x + alpha", "alpha - A")
     rules = {"s": Rule("scalar expansion", "d(z 1)/dz = 1",
                        r"\frac{\partial (z \mathbf{1})}{\partial z} = \mathbf{1}")}
 
@@ -284,6 +287,7 @@ class Hadamard(_Elementwise):
 
     __slots__ = ()
     precedence = MUL
+    examples = ("x * y", "A * B * A")
     rules = {"w": Rule("Hadamard product", "d(w * x)/dw = diag(x)",
                        r"\frac{\partial (w \odot x)}{\partial w} = \operatorname{diag}(x)")}
 

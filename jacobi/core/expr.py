@@ -38,6 +38,12 @@ class Expr:
     cluster = False
     #: True for structured Jacobian blocks whose transpose rule is not the dense J^T g.
     block = False
+    #: The shape rule (jacobi.core.sizerules.ShapeRule) of a node without parameters, where the class
+    #: gives one instead of a ``_shape``: one rule for its constructor and the parser (register_callable).
+    shape_rule = None
+    #: Expressions in the parser's syntax that use the node (a differentiable primitive gives at least one):
+    #: the rule tests differentiate each against finite differences and SymPy.
+    examples: tuple = ()
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -55,8 +61,12 @@ class Expr:
         return node
 
     @classmethod
-    def _shape(cls, params, args) -> Shape:  # pragma: no cover - every class overrides
-        raise NotImplementedError
+    def _shape(cls, params, args) -> Shape:
+        """The shape from the class's shape rule (a ShapeError naming the operands if they do not fit);
+        a class with no shape rule overrides this."""
+        if cls.shape_rule is None:  # pragma: no cover - @primitive refuses such a class
+            raise NotImplementedError
+        return cls.shape_rule.check(*args)
 
     def rebuild(self, args: tuple) -> "Expr":
         """The same node over new children (children keep their shapes)."""

@@ -39,6 +39,7 @@ class ElementwiseFunction:
     convention: str = ""  # how the derivative is defined at kinks
     text: str | None = None  # plain-text name (defaults to name)
     sympy: type | None = None  # the SymPy function class that stands for it
+    activation: bool = False  # offered as a network's activation (the help's and the tests' list)
 
     def __hash__(self):
         return id(self)
@@ -88,6 +89,14 @@ def register(fn: ElementwiseFunction, sympy_class=None) -> ElementwiseFunction:
     return fn
 
 
+def unregister(name: str) -> None:
+    """Forget a function (for throwaway ones defined in tests)."""
+    fn = FUNCTIONS.pop(name, None)
+    if fn is not None:
+        for k in [k for k, v in _BY_SYMPY.items() if v is fn]:
+            del _BY_SYMPY[k]
+
+
 def get(name: str) -> ElementwiseFunction:
     try:
         return FUNCTIONS[name]
@@ -113,7 +122,7 @@ _SIGMOID = """def _sigmoid(x):
 """
 
 register(ElementwiseFunction(
-    name="sigmoid", latex=r"\sigma", text="sigmoid",
+    name="sigmoid", activation=True, latex=r"\sigma", text="sigmoid",
     definition=sp.Lambda(t, 1 / (1 + sp.exp(-t))),
     deriv=lambda: S("sigmoid_prime")(t),
     code={"numpy": "_sigmoid({x})", "jax": "jax.nn.sigmoid({x})", "torch": "torch.sigmoid({x})"},
@@ -133,7 +142,7 @@ register(ElementwiseFunction(
     domain=(-4.0, 4.0),
 ))
 register(ElementwiseFunction(
-    name="tanh", latex=r"\tanh",
+    name="tanh", activation=True, latex=r"\tanh",
     definition=sp.Lambda(t, sp.tanh(t)),
     deriv=lambda: S("tanh_prime")(t),
     code={"numpy": "np.tanh({x})", "jax": "jnp.tanh({x})", "torch": "torch.tanh({x})"},
@@ -148,7 +157,7 @@ register(ElementwiseFunction(
 ))
 _CONV = "the derivative at 0 is taken as 0 (step(0) = 0)"
 register(ElementwiseFunction(
-    name="relu", latex=r"\operatorname{ReLU}", text="relu",
+    name="relu", activation=True, latex=r"\operatorname{ReLU}", text="relu",
     definition=sp.Lambda(t, sp.Max(0, t)),
     deriv=lambda: S("relu_prime")(t),
     code={"numpy": "np.maximum({x}, 0)", "jax": "jnp.maximum({x}, 0)", "torch": "torch.relu({x})"},
@@ -187,7 +196,7 @@ register(ElementwiseFunction(
     domain=(0.2, 3.0),
 ), sympy_class=sp.log)
 register(ElementwiseFunction(
-    name="softplus", latex=r"\operatorname{softplus}",
+    name="softplus", activation=True, latex=r"\operatorname{softplus}",
     definition=sp.Lambda(t, sp.log(1 + sp.exp(t))),
     deriv=lambda: S("sigmoid")(t),
     code={"numpy": "np.logaddexp(0, {x})", "jax": "jax.nn.softplus({x})",
@@ -195,14 +204,17 @@ register(ElementwiseFunction(
     prime_in_output=1 - sp.exp(-a),
 ))
 register(ElementwiseFunction(
-    name="identity", latex=r"\operatorname{id}",
+    name="identity", activation=True, latex=r"\operatorname{id}",
     definition=sp.Lambda(t, t),
     deriv=lambda: sp.Integer(1),
     code={"numpy": "{x}", "jax": "{x}", "torch": "{x}"},
     prime_in_output=sp.Integer(1),
 ))
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "softplus", "identity")
+
+def activations() -> list[str]:
+    """The functions offered as a network's activation, in the order they were registered."""
+    return [n for n, fn in FUNCTIONS.items() if fn.activation]
 
 
 def prime_of(fn: ElementwiseFunction) -> ElementwiseFunction | None:

@@ -19,6 +19,7 @@ class MatMul(Expr):
 
     __slots__ = ()
     precedence = MATMUL
+    examples = ("A @ x", "A @ B @ C", "x.T @ A @ x")
     rules = {
         "X": Rule("matrix product", "d vec(L X R)/d vec(X) = R^T kron L",
                   r"\frac{\partial \operatorname{vec}(L X R)}{\partial \operatorname{vec}(X)} = R^{\top} \otimes L"),
@@ -124,6 +125,7 @@ class Transpose(Expr):
     __slots__ = ()
     precedence = POSTFIX
     block = True
+    examples = ("A.T", "(A @ x).T")
     rules = {
         "vector": Rule("transpose of a vector", "d x^T/dx = I", r"\frac{\partial x^{\top}}{\partial x} = I"),
         "X": Rule("transpose", "d vec(X^T)/d vec(X) = K",
@@ -172,6 +174,7 @@ class Sum(Call):
     __slots__ = ()
     text_name = 'sum'
     latex_name = '\\operatorname{sum}'
+    examples = ("sum(A)", "sum(x * x)")
     rules = {"x": Rule("sum", "d sum(x)/dx = 1^T",
                        r"\frac{\partial \operatorname{sum}(x)}{\partial x} = \mathbf{1}^{\top}")}
 
@@ -230,6 +233,7 @@ class Softmax(_AlongAxis):
     __slots__ = ()
     text_name = 'softmax'
     latex_name = '\\operatorname{softmax}'
+    examples = ("softmax(z)", "softmax(A @ x)")
     rules = {
         "z": Rule("softmax", "ds/dz = diag(s) - s s^T",
                   r"\frac{\partial s}{\partial z} = \operatorname{diag}(s) - s s^{\top}"),
@@ -274,6 +278,7 @@ class LogSoftmax(_AlongAxis):
     __slots__ = ()
     text_name = 'log_softmax'
     latex_name = '\\log\\operatorname{softmax}'
+    examples = ("log_softmax(z)", "log_softmax(A @ x)")
     rules = {"z": Rule("log-softmax", "d log(softmax(z))/dz = I - 1 s^T",
                        r"\frac{\partial \log \operatorname{softmax}(z)}{\partial z} = I - \mathbf{1} s^{\top}")}
 

@@ -18,6 +18,7 @@ class Div(_Elementwise):
 
     __slots__ = ()
     precedence = MUL
+    examples = ("x / y", "alpha / x", "A / beta")
     rules = {
         "u": Rule("element-wise quotient", "d(u / v)/du = diag(1 / v)",
                   r"\frac{\partial (u / v)}{\partial u} = \operatorname{diag}(1 / v)"),
@@ -68,6 +69,7 @@ class Power(_Elementwise):
 
     __slots__ = ()
     precedence = POW
+    examples = ("x ** 3", "x ** y", "alpha ** x")
     rules = {
         "u": Rule("element-wise power", "d(u^k)/du = diag(k u^(k-1))",
                   r"\frac{\partial u^{k}}{\partial u} = \operatorname{diag}(k u^{k-1})"),

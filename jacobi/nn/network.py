@@ -35,9 +35,9 @@ def _activation(a, where: str):
     if callable(a) and isinstance(getattr(a, "fn", None), F.ElementwiseFunction):
         return a.fn
     if isinstance(a, str):
-        if a not in F.ACTIVATIONS and a not in F.FUNCTIONS:
+        if a not in F.FUNCTIONS:
             raise JacobiError(
-                f"unknown activation {a!r} for {where}; use one of {', '.join(F.ACTIVATIONS)}, 'softmax', "
+                f"unknown activation {a!r} for {where}; use one of {', '.join(F.activations())}, 'softmax', "
                 "or an element-wise function"
             )
         return F.get(a)

@@ -1,0 +1,134 @@
+"""Coverage of the registries: every entry of every registry is held to its tests.
+
+* each element-wise function and each primitive has a rule-test case
+  (tests/test_rules.py reads them from the registries), and a LaTeX golden
+  (tests/test_latex.py);
+* each element-wise function and each primitive's examples have code on every
+  registered backend that agrees with numpy, or a declared refusal (a clear
+  JacobiError naming the function and the backend) that is tested;
+* each named cost is generated on every backend (tests/test_backends.py
+  iterates COSTS and BACKENDS).
+
+The checks take the entries as arguments, so tests/test_extend.py holds a new
+function, primitive, cost and backend to the same checks.
+"""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+import sympy as sp
+from registries import shipped
+from test_rules import EXAMPLES, function_cases
+
+import jacobi as jc
+from jacobi.codegen import BACKENDS
+from jacobi.core import functions as F
+
+
+def installed(be: str) -> bool:
+    try:
+        importlib.import_module(BACKENDS[be].module)
+    except ImportError:
+        return False
+    return True
+
+
+BACKEND_PARAMS = [pytest.param(b, marks=pytest.mark.skipif(not installed(b), reason=f"{b} is not installed"))
+                  for b in BACKENDS]
+
+
+def _tolerance(be: str) -> float:
+    """jax computes in float32 unless x64 is enabled; the others keep float64."""
+    return 2e-5 if be == "jax" else 1e-10
+
+
+def _values(symbols, seed=0, domain=(0.5, 2.0)):
+    from jacobi.calculus.check import random_values
+
+    free = sorted({s for v in symbols for d in v.shape for s in sp.sympify(d).free_symbols}, key=str)
+    sizes = {s: 2 + i for i, s in enumerate(free)}
+    return sizes, random_values(symbols, sizes, seed, domain)
+
+
+def check_on_backend(exprs, symbols, values, be: str) -> None:
+    """The expressions' values from the backend's generated code against numpy's."""
+    want = jc.lambdify(symbols, exprs)(*values)
+    got = jc.lambdify(symbols, exprs, backend=be)(*values)
+    tol = _tolerance(be)
+    for g, w in zip(got, want):
+        g = np.asarray(g, dtype=np.float64)
+        assert g.shape == np.shape(w), (be, exprs)
+        assert np.allclose(g, w, rtol=tol, atol=tol), (be, [str(e) for e in exprs])
+
+
+def check_function(fn: F.ElementwiseFunction, be: str) -> None:
+    """fn and its derivative, through the backend's code, against numpy's code and against the definition."""
+    x = jc.vector("x", 4)
+    lo, hi = fn.domain
+    xv = np.linspace(lo, hi, 4) + (0.0 if fn.smooth else 0.05)  # off the kink at 0
+    f = jc.elementwise(fn.name, x)
+    exprs = [f, jc.gradient(jc.sum(f), x)]
+    check_on_backend(exprs, [x], [xv], be)
+    u = sp.Symbol("u")
+    definition = sp.lambdify(u, fn.definition(u), "numpy")
+    assert np.allclose(jc.lambdify([x], f)(xv), np.broadcast_to(definition(xv), xv.shape), rtol=1e-10, atol=1e-12)
+
+
+def check_example(text: str, be: str) -> None:
+    """A primitive's example and its gradient (of the sum of its entries) through the backend's code."""
+    f = jc.parse(text)
+    symbols = list(f.symbols())
+    _, values = _values(symbols)
+    s = f if f.is_scalar else jc.sum(f)
+    exprs = [f] + [jc.gradient(s, v) for v in symbols]
+    check_on_backend(exprs, symbols, values, be)
+
+
+def functions_of(names):
+    return [F.FUNCTIONS[n] for n in names]
+
+
+@pytest.mark.parametrize("be", BACKEND_PARAMS)
+@pytest.mark.parametrize("name", shipped()["functions"])
+def test_every_function_has_code_on_every_backend(name, be):
+    check_function(F.FUNCTIONS[name], be)
+
+
+@pytest.mark.parametrize("be", BACKEND_PARAMS)
+@pytest.mark.parametrize("text", [t for _, t in EXAMPLES], ids=[i for i, _ in EXAMPLES])
+def test_every_primitive_example_on_every_backend(text, be):
+    check_example(text, be)
+
+
+def test_every_function_has_a_rule_test_case():
+    named = {c.name for c in function_cases(functions_of(shipped()["functions"]))}
+    for name in shipped()["functions"]:
+        assert {f"fn_{name}_vector", f"fn_{name}_matrix"} <= named, name
+
+
+def test_every_shipped_primitive_is_differentiated_or_a_block():
+    """A primitive either has a local Jacobian (and examples, rule-tested) or is a leaf or a Jacobian block
+    that the chain rule produces but never differentiates."""
+    from jacobi.core import PRIMITIVES
+
+    blocks = {"Symbol", "Const", "Zero", "Ones", "Identity", "Commutation", "Diag", "Kron", "SoftmaxJacobian"}
+    for name in shipped()["primitives"]:
+        cls = PRIMITIVES[name]
+        assert hasattr(cls, "local_jacobian") or name in blocks, name
+        if hasattr(cls, "local_jacobian"):
+            assert cls.examples, name
+
+
+def test_a_function_without_a_backend_form_is_a_declared_refusal():
+    """A user function carries numpy code only: jax reads it (numpy's API), torch refuses by name."""
+    t = sp.Symbol("t")
+    x = jc.vector("x", 3)
+    f = jc.elementwise(sp.Lambda(t, t**3 / (1 + t**2)), x)
+    for be in BACKENDS:
+        rec = BACKENDS[be]
+        if "numpy" in rec.functions or not installed(be):
+            continue
+        with pytest.raises(jc.JacobiError, match=rf"has no {be} form"):
+            jc.lambdify([x], f, backend=be)
