@@ -16,7 +16,7 @@ import sympy as sp
 from . import core as P
 from .calculus import Derivation, Simplifier, derive, partial
 from .core import latex
-from .core.functions import FUNCTIONS
+from .core.functions import FUNCTIONS, activations
 from .core.shapes import JacobiError
 from .nn import Network
 from .render import compile_pdf, derivation_latex, document, pdflatex
@@ -98,7 +98,7 @@ def neuron():
     acts = "".join(
         "\\item $" + FUNCTIONS[n].latex + "(z) = " + sp.latex(FUNCTIONS[n].definition(sp.Symbol("z"))) + "$"
         + (", " + FUNCTIONS[n].convention if FUNCTIONS[n].convention else "") + "\n"
-        for n in ("sigmoid", "tanh", "relu", "softplus"))
+        for n in activations() if n != "identity")  # the registry's activations; the identity needs no line
     return "A neuron", [
         ("The function", "A neuron maps $\\mathbb{R}^{n} \\to \\mathbb{R}$: a weighted sum of its inputs plus a "
          "bias, $z = w \\cdot x + b = x^{\\top} w + b$, followed by an activation function $a = \\sigma(z)$."),

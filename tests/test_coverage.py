@@ -132,3 +132,16 @@ def test_a_function_without_a_backend_form_is_a_declared_refusal():
             continue
         with pytest.raises(jc.JacobiError, match=rf"has no {be} form"):
             jc.lambdify([x], f, backend=be)
+
+
+def test_the_readme_lists_what_the_registries_ship():
+    """The README's lists of activations and costs are the registries' (as jacobi ships them)."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    para = " ".join(text.split("\nActivations: ", 1)[1].split("\n\n", 1)[0].split())
+    acts = re.findall(r'`"(\w+)"`', para.split("any element-wise function", 1)[0])
+    costs = re.findall(r'`"(\w+)"`', para.split("Costs:", 1)[1].split("or any function", 1)[0])
+    assert acts == F.activations() == [n for n in shipped()["functions"] if F.FUNCTIONS[n].activation]
+    assert costs == shipped()["costs"]

@@ -19,8 +19,8 @@ renamed for a backend that reads it under another alias.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Callable
@@ -164,43 +164,32 @@ def _rename(code: str, old: str, new: str) -> str:
     return re.sub(rf"(?<![\w.]){re.escape(old)}\.", new + ".", code)
 
 
-def _arg(v, name, ndim):
-    a = np.asarray(v)
-    if a.dtype.kind not in "fc":
-        a = a.astype(np.float64)
+def _arg(v, name, ndim, asarray=None):
+    """An argument as a 0-d or 2-D floating array (a vector given 1-D becomes a column); asarray turns v
+    into the library's floating array (numpy's, as a written module carries this function, by default)."""
+    if asarray is None:
+        a = np.asarray(v)
+        if a.dtype.kind not in "fc":
+            a = a.astype(np.float64)
+    else:
+        a = asarray(v)
     if ndim == 0:
-        if a.size != 1:
-            raise ShapeError(f"the scalar argument {name} got an array of shape {a.shape}")
+        if np.prod(tuple(a.shape)) != 1:
+            raise ShapeError(f"the scalar argument {name} got an array of shape {tuple(a.shape)}")
         return a.reshape(())
     if a.ndim == 1:
         return a.reshape(-1, 1)
     if a.ndim == 0:
         return a.reshape(1, 1)
     if a.ndim != 2:
-        raise ShapeError(f"the argument {name} must be 1-D or 2-D, got shape {a.shape}")
+        raise ShapeError(f"the argument {name} must be 1-D or 2-D, got shape {tuple(a.shape)}")
     return a
 
 
 def argument(be: Backend) -> Callable:
-    """lambdify's argument check for a backend: (value, name, ndim) -> a 0-d or 2-D floating array.
-    (_arg is the same check for numpy alone, as a written module carries it.)"""
+    """lambdify's argument check for a backend: (value, name, ndim) -> a 0-d or 2-D floating array."""
     xp = be.load()
-
-    def arg(v, name, ndim):
-        a = be.asarray(xp, v)
-        if ndim == 0:
-            if math.prod(a.shape) != 1:
-                raise ShapeError(f"the scalar argument {name} got an array of shape {tuple(a.shape)}")
-            return a.reshape(())
-        if a.ndim == 1:
-            return a.reshape(-1, 1)
-        if a.ndim == 0:
-            return a.reshape(1, 1)
-        if a.ndim != 2:
-            raise ShapeError(f"the argument {name} must be 1-D or 2-D, got shape {tuple(a.shape)}")
-        return a
-
-    return arg
+    return functools.partial(_arg, asarray=lambda v: be.asarray(xp, v))
 
 
 # ---------------------------------------------------------------------------
