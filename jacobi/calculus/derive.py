@@ -5,6 +5,7 @@ from .. import core as P
 from ..core.expr import Expr, describe
 from ..core.rules import Rule
 from ..core.shapes import JacobiError, ShapeError
+from . import scalar as scalar_mod
 from .chain import forward, inline, linearize, reverse, substitute
 from .derivation import Derivation, Step, partial
 from .simplify import Simplifier
@@ -43,8 +44,6 @@ def derive(f, wrt, *, simplify: bool = True, name: str = "f", latex: str | None 
     >>> d = jc.derive(jc.sum(jc.sigmoid(W @ x + b)), W)
     >>> d.result        # sigmoid'(W @ x + b) @ x.T
     """
-    from . import scalar as scalar_mod
-
     if scalar_mod.is_sympy_input(f):
         return scalar_mod.derive(f, wrt, **kw)
     if kw:
@@ -121,8 +120,6 @@ def gradient(f, wrt, *, simplify: bool = True):
 
     >>> jc.gradient(jc.sum((W @ x + b - y) ** 2) / 2, W)   # (W @ x + b - y) @ x.T
     """
-    from . import scalar as scalar_mod
-
     if scalar_mod.is_sympy_input(f):
         return scalar_mod.gradient(f, wrt)
     if isinstance(f, Expr) and not f.is_scalar:
@@ -136,8 +133,6 @@ def jacobian(f, wrt, *, simplify: bool = True):
 
     >>> jc.jacobian(jc.sigmoid(W @ x), x)   # diag(sigmoid'(W @ x)) @ W
     """
-    from . import scalar as scalar_mod
-
     if scalar_mod.is_sympy_input(f):
         return scalar_mod.jacobian(f, wrt)
     if not isinstance(f, Expr):

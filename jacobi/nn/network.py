@@ -13,6 +13,8 @@ cross-entropy) come out of the simplifier's algebra, not from the names.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .. import core as P
 from ..calculus.chain import local_jacobian
 from ..calculus.derivation import Program
@@ -193,8 +195,6 @@ class Network:
 
     def init_params(self, seed: int = 0, dtype=None):
         """A params list [(W1, b1), ...] with Glorot-uniform weights and zero biases."""
-        import numpy as np
-
         return _init_params(self, seed, np.float64 if dtype is None else dtype)
 
     def explicit(self, sizes=None) -> ExplicitNetwork:

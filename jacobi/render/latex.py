@@ -1,6 +1,12 @@
 """LaTeX output in textbook notation: expressions and step-by-step derivations."""
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
 import sympy as sp
 
 from ..calculus.derivation import FORMATS, Partial
@@ -162,8 +168,6 @@ def derivation_markdown(d) -> str:
 
 def pdflatex() -> str | None:
     """The pdflatex executable, or None where no TeX system is installed."""
-    import shutil
-
     return shutil.which("pdflatex")
 
 
@@ -171,11 +175,6 @@ def compile_pdf(tex_path, timeout: float = 120.0):
     """Build tex_path into a PDF beside it with pdflatex; the PDF's path, or None without pdflatex.
 
     Raises JacobiError with the first LaTeX error line if the document does not compile."""
-    import os
-    import subprocess
-    import tempfile
-    from pathlib import Path
-
     exe = pdflatex()
     if exe is None:
         return None
