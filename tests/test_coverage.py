@@ -145,3 +145,26 @@ def test_the_readme_lists_what_the_registries_ship():
     costs = re.findall(r'`"(\w+)"`', para.split("Costs:", 1)[1].split("or any function", 1)[0])
     assert acts == F.activations() == [n for n in shipped()["functions"] if F.FUNCTIONS[n].activation]
     assert costs == shipped()["costs"]
+
+
+@pytest.mark.parametrize("name", shipped()["costs"])
+def test_every_cost_against_finite_differences_and_its_explicit_view(name):
+    """Each named cost, on the output it suits, through the generated gradient code: the gradient
+    against central differences of the generated cost, and the cost against the explicit view's."""
+    cost = jc.COSTS[name]
+    out = "softmax" if cost.distribution else "sigmoid"
+    net = jc.Network([3, 4, 2], activation="tanh", output=out, cost=name)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5, 3))
+    Y = rng.uniform(0.1, 0.9, size=(5, 2))
+    if cost.distribution:
+        Y /= Y.sum(axis=1, keepdims=True)
+    params = net.init_params(seed=1)
+    fn = net.gradient_function()
+    assert jc.check_gradient(fn, params=params, X=X, Y=Y).ok
+    ex = net.explicit([3, 4, 2])
+    C = fn(params, X[:1], Y[:1])[0]
+    subs = dict(zip(ex.x, X[0])) | dict(zip(ex.y, Y[0]))
+    for l, (W, b) in enumerate(params, start=1):
+        subs |= dict(zip(ex.W[l], W.reshape(-1))) | dict(zip(ex.b[l], b))  # both row by row
+    assert float(ex.cost().evalf(subs=subs)) == pytest.approx(float(C), rel=1e-10)

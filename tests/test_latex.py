@@ -30,6 +30,7 @@ u = jc.vector("u", "n")
 s = jc.scalar("s")
 W2 = jc.matrix("W2", "m", "n", latex="W^{2}")
 d2 = jc.vector("delta2", "m", latex=r"\delta^{2}")
+a_out = jc.vector("a", "m")
 
 
 def primitive_cases():
@@ -66,7 +67,8 @@ def primitive_cases():
         ("unvec", P.unvec(P.vec(W), "m", "n")),
         ("softmax_jacobian", P.softmax_jacobian(jc.softmax(x))),
     ] + [(f"apply {name}", P.apply(jc.functions.FUNCTIONS[name], x))
-         for name in shipped()["functions"] if name not in ("sigmoid", "sigmoid_prime")]
+         for name in shipped()["functions"] if name not in ("sigmoid", "sigmoid_prime")
+         ] + [(f"cost {name}", jc.COSTS[name].expr(a_out, y)) for name in shipped()["costs"]]
 
 
 def contexts(e):
@@ -93,18 +95,20 @@ def test_primitive_latex_matches_golden():
     assert text == GOLDEN.read_text(encoding="utf-8"), "LaTeX changed: review it, then JACOBI_UPDATE_GOLDEN=1"
 
 
-def golden_coverage(primitives, functions) -> tuple[set, set]:
-    """The primitives and the element-wise functions (by name) that no golden case prints."""
-    nodes = [n for _, e in primitive_cases() for n in e.walk()]
+def golden_coverage(primitives, functions, costs=()) -> tuple[set, set, set]:
+    """The primitives, element-wise functions and named costs that no golden case prints."""
+    cases = primitive_cases()
+    nodes = [n for _, e in cases for n in e.walk()]
     return (set(primitives) - {type(n).__name__ for n in nodes},
-            set(functions) - {n.fn.name for n in nodes if isinstance(n, P.Apply)})
+            set(functions) - {n.fn.name for n in nodes if isinstance(n, P.Apply)},
+            set(costs) - {name[len("cost "):] for name, _ in cases if name.startswith("cost ")})
 
 
 def test_every_registered_primitive_and_function_has_a_golden_case():
     """The registries as jacobi ships them: each primitive and each element-wise function is printed in
     the golden table (a new one fails here until its rows are reviewed and written)."""
-    missing = golden_coverage(shipped()["primitives"], shipped()["functions"])
-    assert missing == (set(), set()), missing
+    missing = golden_coverage(shipped()["primitives"], shipped()["functions"], shipped()["costs"])
+    assert missing == (set(), set(), set()), missing
 
 
 @pytest.mark.parametrize("expr, expected", [
@@ -122,6 +126,8 @@ def test_every_registered_primitive_and_function_has_a_golden_case():
     (x.T - u.T, r"\left(x - u\right)^{\top}"),
     (jc.sum((W @ x - y) ** 2) / 2, r"\frac{\operatorname{sum}\left(\left(W x - y\right)^{2}\right)}{2}"),
     (d2 @ x.T, r"\delta^{2} x^{\top}"),
+    (P.neg(P.neg(x)), r"-\left(-x\right)"),  # never --x
+    (P.neg(P.neg(jc.sum(x))), r"-\left(-\operatorname{sum}\left(x\right)\right)"),
 ])
 def test_textbook_forms(expr, expected):
     assert jc.latex(expr) == expected

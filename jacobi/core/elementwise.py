@@ -184,7 +184,8 @@ class Scale(Expr):
     def _latex(self, p):
         s, X = self.args
         if isinstance(s, Const) and s.value == -1:
-            return "-" + p.paren(X, MUL)
+            inner = p.paren(X, MUL)  # -x \odot u; a negative operand is parenthesised: -(-a), never --a
+            return "-" + (r"\left(" + inner + r"\right)" if inner.startswith("-") else inner)
         return p.paren(s, MUL) + " " + p.paren(X, MUL + 1)
 
     def _code(self, p):
