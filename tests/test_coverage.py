@@ -168,3 +168,23 @@ def test_every_cost_against_finite_differences_and_its_explicit_view(name):
     for l, (W, b) in enumerate(params, start=1):
         subs |= dict(zip(ex.W[l], W.reshape(-1))) | dict(zip(ex.b[l], b))  # both row by row
     assert float(ex.cost().evalf(subs=subs)) == pytest.approx(float(C), rel=1e-10)
+
+
+def call_text(name: str, extra: int = 0) -> str:
+    """A call of a registered name, its arguments named as its record names them (sizes as numbers)."""
+    from jacobi.core import callables
+
+    rec = callables.lookup(name)
+    names = [a.strip() for a in rec.args.split(",")][:max(rec.arity)]
+    args = [str(2 + i) if i in rec.sizes else n for i, n in enumerate(names)]
+    if name == "unvec":
+        args[0] = "unvec_input"  # a column of 2 * 3 entries: its size is inferred
+    return f"{name}({', '.join(args + ['x'] * extra)})"
+
+
+@pytest.mark.parametrize("name", shipped()["callables"])
+def test_every_callable_parses_reads_back_and_refuses_a_wrong_arity(name):
+    e = jc.parse(call_text(name))
+    assert jc.parse(str(e)) == e
+    with pytest.raises(jc.ParseError, match=rf"{name}.*takes"):
+        jc.parse(call_text(name, extra=1))
