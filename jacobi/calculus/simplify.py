@@ -2,9 +2,10 @@
 
 Two mechanisms, applied bottom-up to a fixed point:
 
-* structural rules, one small function per rewrite, grouped by the node they
-  rewrite (diag(u) v -> u * v, 1^T diag(v) -> v^T, identities vanish,
-  transposes move to the leaves, scalar factors move to the front ...);
+* structural rules, one small function per identity, each citing its own
+  rule, grouped by the node they rewrite (diag(u) v -> u * v,
+  1^T diag(v) -> v^T, identities vanish, transposes move to the leaves,
+  scalar factors move to the front ...);
 * element-wise clusters are simplified as scalar SymPy expressions
   (see lift.py), which finds cancellations such as
   (-y/a + (1-y)/(1-a)) * a * (1-a) = a - y.  A derivative function may be
@@ -197,7 +198,7 @@ class Simplifier:
 
     defs maps named quantities to their definitions (a -> sigma(z)); the
     simplifier uses them to write sigma'(z) through a.  trace, if given,
-    collects the names of the rules that fired, in order."""
+    collects the rules that fired, each once, in the order they first fired."""
 
     def __init__(self, defs: dict | None = None, trace: list | None = None, clusters: bool = True):
         self.defs = defs or {}
@@ -211,7 +212,8 @@ class Simplifier:
         return self.by_def.get(e)
 
     def _note(self, name):
-        if self.trace is not None and (not self.trace or self.trace[-1] != name):
+        # each rule once, where it first fired: a step cites it once (Rule.join)
+        if self.trace is not None and name not in self.trace:
             self.trace.append(name)
 
     def structural(self, e: P.Expr, depth: int = 0) -> P.Expr:
@@ -223,9 +225,14 @@ class Simplifier:
         for _ in range(64):
             new = None
             for fn in RULES.get(type(node), ()):
-                new = fn(node, self)
-                if new is not None and new is not node:
-                    self._note(fn.rule)
+                out = fn(node, self)
+                if out is None:
+                    continue
+                # a rewrite cites its rule; one that dispatches says which identities fired
+                new, cited = (out, (fn.rule,)) if fn.rule is not None else out
+                if new is not node:
+                    for r in cited:
+                        self._note(r)
                     break
                 new = None
             if new is None:

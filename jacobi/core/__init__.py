@@ -9,7 +9,8 @@ core, named in tests/test_layers.py), so this file is not sorted.
 __version__ = "0.1.0"
 
 from .shapes import JacobiError, Shape, ShapeError, Size, concrete, fmt_shape, is_scalar_shape, numel, size
-from .expr import ADD, ATOM, MATMUL, MUL, POSTFIX, POW, Call, Expr, SameShape, describe, rewrite
+from .expr import (ADD, ATOM, BOTH, MATMUL, MUL, POSTFIX, POW, ROWS, TEXTBOOK, Call, Expr, SameShape, describe,
+                   rewrite)
 from .rules import Rule, latex_text
 from .registry import PRIMITIVES, primitive
 from . import functions

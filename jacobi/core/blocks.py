@@ -10,7 +10,7 @@ from __future__ import annotations
 import sympy as sp
 
 from . import sizerules
-from .expr import ATOM, MATMUL, Call, Expr, describe
+from .expr import ATOM, BOTH, MATMUL, TEXTBOOK, Call, Expr, describe
 from .leaves import ONE, as_expr, identity, ones
 from .registry import primitive
 from .rules import Rule
@@ -25,6 +25,12 @@ class Diag(Call):
     block = True
     text_name = 'diag'
     latex_name = '\\operatorname{diag}'
+    moves_transpose = BOTH
+    transpose_rule = Rule("a diagonal matrix is symmetric", "diag(v)^T = diag(v)",
+                          r"\operatorname{diag}(v)^{\top} = \operatorname{diag}(v)")
+
+    def _transpose(self, t, keep):
+        return self
 
     @classmethod
     def _shape(cls, params, args):
@@ -58,6 +64,12 @@ class Kron(Expr):
     block = True
     precedence = MATMUL
     text_precedence = ATOM  # kron(A, B)
+    moves_transpose = frozenset((TEXTBOOK,))  # generated network code never holds one
+    transpose_rule = Rule("transpose of a Kronecker product", "(A kron B)^T = A^T kron B^T",
+                          r"(A \otimes B)^{\top} = A^{\top} \otimes B^{\top}")
+
+    def _transpose(self, t, keep):
+        return Kron._new((), (t(self.args[0]), t(self.args[1])))
 
     @classmethod
     def _shape(cls, params, args):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sympy as sp
 
 from . import sizerules
-from .expr import ADD, MATMUL, MUL, POSTFIX, Expr, SameShape, describe
+from .expr import ADD, BOTH, MATMUL, MUL, POSTFIX, ROWS, Expr, SameShape, describe
 from .leaves import Const, Ones, as_expr, identity, ones
 from .registry import primitive
 from .rules import Rule
@@ -23,6 +23,12 @@ class _Elementwise(SameShape):
     __slots__ = ()
     elementwise = True
     cluster = True
+    moves_transpose = frozenset((ROWS,))
+    transpose_rule = Rule("transpose of an element-wise operation", "f(u, v)^T = f(u^T, v^T)",
+                          r"f(u, v)^{\top} = f(u^{\top}, v^{\top})")
+
+    def _transpose(self, t, keep):
+        return self.rebuild(tuple(t(a) for a in self.args))
 
 
 def _expand_pair(rule, a, b):
@@ -41,6 +47,8 @@ class Add(_Elementwise):
     __slots__ = ()
     examples = ("x + y", "A + B + A")
     rules = {"u": Rule("sum rule", "d(u + v)/du = I", r"\frac{\partial (u + v)}{\partial u} = I")}
+    moves_transpose = BOTH
+    transpose_rule = Rule("transpose of a sum", "(A + B)^T = A^T + B^T", r"(A + B)^{\top} = A^{\top} + B^{\top}")
 
     @property
     def precedence(self):
@@ -164,6 +172,11 @@ class Scale(Expr):
         "x": Rule("scalar expansion", "d(s x)/dx = s I", r"\frac{\partial (s x)}{\partial x} = s I"),
         "s": Rule("scalar expansion", "d(s x)/ds = x", r"\frac{\partial (s x)}{\partial s} = x"),
     }
+    moves_transpose = BOTH
+    transpose_rule = Rule("transpose of a scalar multiple", "(c A)^T = c A^T", r"(c A)^{\top} = c A^{\top}")
+
+    def _transpose(self, t, keep):
+        return Scale._new((), (keep(self.args[0]), t(self.args[1])))
 
     @classmethod
     def _shape(cls, params, args):
@@ -239,6 +252,12 @@ class Broadcast(Expr):
     examples = ("x + alpha", "alpha - A")
     rules = {"s": Rule("scalar expansion", "d(z 1)/dz = 1",
                        r"\frac{\partial (z \mathbf{1})}{\partial z} = \mathbf{1}")}
+    moves_transpose = BOTH
+    transpose_rule = Rule("transpose of a scalar expansion", "(s ones(m, n))^T = s ones(n, m)",
+                          r"(s \mathbf{1}_{m} \mathbf{1}_{n}^{\top})^{\top} = s \mathbf{1}_{n} \mathbf{1}_{m}^{\top}")
+
+    def _transpose(self, t, keep):
+        return broadcast(keep(self.args[0]), (self.shape[1], self.shape[0]))
 
     @classmethod
     def _shape(cls, params, args):

@@ -23,6 +23,12 @@ POW = 40
 POSTFIX = 50
 ATOM = 100
 
+# The two forms that move a transpose down to the leaves (``Expr.moves_transpose``): the simplifier's
+# textbook form, and generated code that stores examples as rows.
+TEXTBOOK = "textbook"
+ROWS = "rows"
+BOTH = frozenset((TEXTBOOK, ROWS))
+
 _TABLE: dict = {}
 
 
@@ -209,6 +215,19 @@ class Expr:
         return self
 
     __array_ufunc__ = None  # numpy defers to these operators instead of broadcasting over an Expr
+
+    # -- the transpose moved one level down ---------------------------------------
+    #: The forms that move a transpose through this node: TEXTBOOK writes (A B)^T as B^T A^T but keeps
+    #: (u * v)^T whole; ROWS, code that stores examples as rows, moves it through element-wise nodes too.
+    moves_transpose: frozenset = frozenset()
+    #: The identity ``_transpose`` applies, as a simplification step cites it.
+    transpose_rule = None
+
+    def _transpose(self, t, keep) -> "Expr | None":
+        """self^T with the transpose moved one level down, or None where none moves: t(a) is a child
+        transposed, keep(a) a child in its own orientation (the simplifier passes jc.transpose and the
+        identity; the network's code generator pushes on into both).  ``(A @ B).T -> B.T @ A.T``"""
+        return None
 
     # -- the transpose rule of a Jacobian block ----------------------------------
     def _pullback(self, G: "Expr", in_shape) -> "Expr":

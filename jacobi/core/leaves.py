@@ -10,9 +10,10 @@ from numbers import Number
 
 import sympy as sp
 
-from .expr import ADD, ATOM, MATMUL, MUL, POSTFIX, Expr
+from .expr import ADD, ATOM, BOTH, MATMUL, MUL, POSTFIX, Expr
 from .printing import constant_precedence
 from .registry import primitive
+from .rules import Rule
 from .shapes import JacobiError, size
 
 ONE = sp.Integer(1)
@@ -219,6 +220,12 @@ class Zero(_Fixed):
 
     __slots__ = ()
     cluster = True
+    moves_transpose = BOTH
+    transpose_rule = Rule("transpose of zeros", "zeros(m, n)^T = zeros(n, m)",
+                          r"0_{m \times n}^{\top} = 0_{n \times m}")
+
+    def _transpose(self, t, keep):
+        return zeros(self.shape[1], self.shape[0])
 
     def _text(self, p):
         return "0" if self.shape == SCALAR else _fixed_text("zeros", self.shape)
@@ -249,6 +256,12 @@ class Ones(_Fixed):
 
     __slots__ = ()
     cluster = True
+    moves_transpose = BOTH
+    transpose_rule = Rule("transpose of ones", "ones(m, n)^T = ones(n, m)",
+                          r"(\mathbf{1}_{m} \mathbf{1}_{n}^{\top})^{\top} = \mathbf{1}_{n} \mathbf{1}_{m}^{\top}")
+
+    def _transpose(self, t, keep):
+        return ones(self.shape[1], self.shape[0])
 
     @property
     def precedence(self):
@@ -288,6 +301,11 @@ class Identity(_Fixed):
     """The identity matrix I."""
 
     __slots__ = ()
+    moves_transpose = BOTH
+    transpose_rule = Rule("transpose of the identity", "I^T = I", r"I^{\top} = I")
+
+    def _transpose(self, t, keep):
+        return self
 
     def _text(self, p):
         return "I" if p.size_implied() else f"I({self.shape[0]})"  # where nothing around it gives its size

@@ -6,7 +6,7 @@ import sympy as sp
 
 from . import functions as F
 from . import sizerules
-from .expr import ADD, MATMUL, MUL, POSTFIX, Call, Expr, SameShape
+from .expr import ADD, BOTH, MATMUL, MUL, POSTFIX, ROWS, Call, Expr, SameShape
 from .leaves import ONE, SCALAR, Ones, as_expr, commutation, identity, ones
 from .registry import primitive
 from .rules import Rule
@@ -25,6 +25,11 @@ class MatMul(Expr):
                   r"\frac{\partial \operatorname{vec}(L X R)}{\partial \operatorname{vec}(X)} = R^{\top} \otimes L"),
         "x": Rule("matrix product", "d(A x)/dx = A", r"\frac{\partial (A x)}{\partial x} = A"),
     }
+    moves_transpose = BOTH
+    transpose_rule = Rule("transpose of a product", "(A B)^T = B^T A^T", r"(A B)^{\top} = B^{\top} A^{\top}")
+
+    def _transpose(self, t, keep):
+        return MatMul._new((), tuple(t(a) for a in reversed(self.args)))
 
     @classmethod
     def _shape(cls, params, args):
@@ -131,6 +136,11 @@ class Transpose(Expr):
         "X": Rule("transpose", "d vec(X^T)/d vec(X) = K",
                   r"\frac{\partial \operatorname{vec}(X^{\top})}{\partial \operatorname{vec}(X)} = K"),
     }
+    moves_transpose = BOTH
+    transpose_rule = Rule("transpose of a transpose", "(A^T)^T = A", r"(A^{\top})^{\top} = A")
+
+    def _transpose(self, t, keep):
+        return keep(self.args[0])
 
     @classmethod
     def _shape(cls, params, args):
@@ -214,6 +224,12 @@ class _AlongAxis(Call, SameShape):
     """softmax-like: column by column (axis 0) or, in generated code, row by row (axis 1)."""
 
     __slots__ = ()
+    moves_transpose = frozenset((ROWS,))
+    transpose_rule = Rule("transpose of a softmax", "softmax(Z)^T = softmax of Z^T along the other axis",
+                          r"\operatorname{softmax}(Z)^{\top} = \operatorname{softmax}_{\text{rows}}(Z^{\top})")
+
+    def _transpose(self, t, keep):
+        return type(self)._new((1 - self.axis,), (t(self.args[0]),))
 
     @property
     def axis(self) -> int:

@@ -79,6 +79,10 @@ class Power(_Elementwise):
                   r"\frac{\partial u^{k}}{\partial k} = \operatorname{diag}(u^{k} \log u)"),
     }
 
+    def _transpose(self, t, keep):
+        u, k = self.args  # a scalar exponent keeps its orientation: (u^k)^T = (u^T)^k
+        return Power._new((), (t(u), keep(k) if k.is_scalar else t(k)))
+
     def local_jacobian(self, i, out):
         u, k = self.args
         if i == 0:

@@ -84,7 +84,8 @@ def output_forms(e: Expr, defs: dict) -> Expr:
 
 
 def tpush(e: Expr, T: bool = False) -> Expr:
-    """e (or e^T) with every transpose moved onto a leaf."""
+    """e (or e^T) with every transpose moved onto a leaf: each node moves it down through its own
+    transpose rule (``_transpose``) where the ROWS form moves it, element-wise nodes included."""
     if isinstance(e, P.Transpose):
         return tpush(e.args[0], not T)
     if isinstance(e, P.Sum):  # a sum is the same in either orientation: take the stored one
@@ -94,27 +95,13 @@ def tpush(e: Expr, T: bool = False) -> Expr:
         T = False
     if not T:
         return e.rebuild(tuple(tpush(a, False) for a in e.args)) if e.args else e
-    if isinstance(e, (P.Symbol, P.Const)):
-        return P.transpose(e)
-    if isinstance(e, P.MatMul):
-        return P.MatMul._new((), tuple(tpush(a, True) for a in reversed(e.args)))
-    if isinstance(e, P.Scale):
-        return P.Scale._new((), (tpush(e.args[0]), tpush(e.args[1], True)))
-    if isinstance(e, P.Broadcast):
-        return P.broadcast(tpush(e.args[0]), (e.shape[1], e.shape[0]))
-    if isinstance(e, P.Ones):
-        return P.ones(e.shape[1], e.shape[0])
-    if isinstance(e, P.Zero):
-        return P.zeros(e.shape[1], e.shape[0])
-    if isinstance(e, (P.Softmax, P.LogSoftmax)):
-        return type(e)._new((1 - e.params[0],), (tpush(e.args[0], True),))
-    if isinstance(e, (P.Identity, P.Diag)):
-        return e
-    if isinstance(e, P.Power) and e.args[1].is_scalar:
-        return P.Power._new((), (tpush(e.args[0], True), tpush(e.args[1])))
-    if e.elementwise:
-        return e.rebuild(tuple(tpush(a, True) for a in e.args))
+    if P.ROWS in e.moves_transpose:
+        return e._transpose(_tpushed, tpush)
     return P.transpose(e.rebuild(tuple(tpush(a, False) for a in e.args)))
+
+
+def _tpushed(e: Expr) -> Expr:
+    return tpush(e, True)
 
 
 # ---------------------------------------------------------------------------

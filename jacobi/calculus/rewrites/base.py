@@ -1,10 +1,26 @@
 """The registry of the simplifier's structural rewrites, the textbook term order, and the cost
-that decides between candidate forms."""
+that decides between candidate forms.
+
+A rewrite is one identity: a function (node, simplifier) -> new node, or None where the identity
+does not apply, registered with the node classes it rewrites and the rule it cites::
+
+    @rule(Rule("sum of zeros", "sum(0) = 0", r"\\operatorname{sum}(0) = 0"), P.Sum)
+    def sum_zeros(e, ctx):
+        return P.Const.make(0) if isinstance(e.args[0], P.Zero) else None
+
+The simplifier tries a class's rewrites in the order they were registered, applies the first
+that changes the node, and notes its rule: a derivation step cites exactly the identities that
+fired.  Where identities must be tried in an order of their own, one rewrite (``dispatch``)
+consults them and returns the new node with the rules of those that fired: a product tries every
+pair identity (an ``Identities`` table) at one position before the next, and a transpose asks its
+operand's class for its own transpose rule (``Expr._transpose`` in the core).
+"""
 from __future__ import annotations
 
 from ... import core as P
 from ...core.rules import Rule
 
+#: node class -> its rewrites, in the order they are tried
 RULES: dict[type, list] = {}
 
 
@@ -12,13 +28,72 @@ def rule(cites: Rule, *classes):
     """Register a rewrite of the given node classes; a derivation step that it
     simplifies cites ``cites``.  The rewrite takes (node, simplifier) and returns
     a new node, or None where it does not apply."""
-    def deco(fn):
-        fn.rule = cites
-        for c in classes:
-            RULES.setdefault(c, []).append(fn)
-        return fn
+    return lambda fn: _register(fn, cites, lambda: (cites,), classes)
 
-    return deco
+
+def dispatch(cites, *classes):
+    """Register a rewrite that chooses among identities kept elsewhere (an ``Identities`` table, the
+    operand's class).  It returns (new node, the rules of the identities that fired), or None;
+    ``cites()`` lists every rule it may cite."""
+    return lambda fn: _register(fn, None, cites, classes)
+
+
+def _register(fn, rule, cites, classes):
+    fn.rule = rule  # None: the rewrite names the rules that fired
+    fn.cites = cites
+    for c in classes:
+        RULES.setdefault(c, []).append(fn)
+    return fn
+
+
+class Identities:
+    """An ordered table of identities, each a function with its own rule; ``first`` tries them in
+    order and answers the first that applies, with its rule."""
+
+    def __init__(self):
+        self.table: list = []
+
+    def rule(self, cites: Rule):
+        """Add the decorated identity, which cites ``cites``, to the end of the table."""
+        def deco(fn):
+            fn.rule = cites
+            self.table.append(fn)
+            return fn
+
+        return deco
+
+    def first(self, *args):
+        """(result, rule) of the first identity that applies to args, or None."""
+        for fn in self.table:
+            r = fn(*args)
+            if r is not None:
+                return r, fn.rule
+        return None
+
+    def rules(self) -> tuple:
+        return tuple(fn.rule for fn in self.table)
+
+
+def _flat(e) -> list:
+    """e's operands, with those of a nested node of its own kind spliced in: (A B) C reads A, B, C."""
+    out = []
+    for a in e.args:
+        out.extend(a.args if isinstance(a, type(e)) else (a,))
+    return out
+
+
+def _flattened(e):
+    """e with its nested nodes of its own kind spliced in, or None where it has none.  The other
+    rewrites of sums and products read the operands flattened (``_flat``): this one alone flattens."""
+    args = _flat(e)
+    return type(e)._new(e.params, tuple(args)) if len(args) != len(e.args) else None
+
+
+def _in_order(e, key):
+    """e with its operands (flattened) sorted by key, or None where they are in that order."""
+    args = _flat(e)
+    srt = sorted(args, key=key)
+    return type(e)._new(e.params, tuple(srt)) if srt != args else None
 
 
 def _is_const(e, value=None):

@@ -1,126 +1,142 @@
-"""Rewrites of element-wise nodes: like terms collect, scalar factors lead, ones and zeros vanish."""
+"""Rewrites of element-wise nodes, one identity each: zeros and ones vanish, like terms collect,
+scalar factors lead, numbers are evaluated, terms and factors take the textbook order."""
 from __future__ import annotations
 
 import sympy as sp
 
 from ... import core as P
 from ...core.rules import Rule
-from .base import _add_key, _had_key, _is_const, rule
+from .base import _add_key, _flat, _flattened, _had_key, _in_order, _is_const, rule
+
+# ---------------------------------------------------------------------------
+# Sums, over their terms with nested sums flattened.
 
 
-@rule(Rule("collect terms"), P.Add)
-def add_canonical(e, ctx):
-    terms = []
-    for t in e.args:
-        terms.extend(t.args if isinstance(t, P.Add) else (t,))
-    # like terms: c1 X + c2 X -> (c1 + c2) X
+def _coefficient(t):
+    """t as (number, base): c X, a number c as (c, 1), anything else as (1, t)."""
+    if isinstance(t, P.Scale) and isinstance(t.args[0], P.Const):
+        return t.args[0].value, t.args[1]
+    if isinstance(t, P.Const):
+        return t.value, P.Const.make(1)
+    return sp.Integer(1), t
+
+
+def _sum_of(terms, e):
+    if not terms:
+        return P.zeros(*e.shape)
+    return terms[0] if len(terms) == 1 else P.Add._new((), tuple(terms))
+
+
+@rule(Rule("zero terms vanish", "A + 0 = A", r"A + 0 = A"), P.Add)
+def add_zero(e, ctx):
+    terms = _flat(e)
+    rest = [t for t in terms if not isinstance(t, P.Zero) and _coefficient(t)[0] != 0]
+    return _sum_of(rest, e) if len(rest) != len(terms) else None
+
+
+@rule(Rule("like terms collect", "a X + b X = (a + b) X", r"a X + b X = (a + b) X"), P.Add)
+def add_like_terms(e, ctx):
+    terms = _flat(e)
     coef: dict = {}
-    order = []
     for t in terms:
-        if isinstance(t, P.Zero):
-            continue
-        c, base = sp.Integer(1), t
-        if isinstance(t, P.Scale) and isinstance(t.args[0], P.Const):
-            c, base = t.args[0].value, t.args[1]
-        elif isinstance(t, P.Const):
-            c, base = t.value, P.Const.make(1)
-        if base not in coef:
-            coef[base] = sp.Integer(0)
-            order.append(base)
-        coef[base] += c
-    out = []
-    for base in order:
-        c = coef[base]
-        if c == 0:
-            continue
-        out.append(P.smul(P.Const.make(c), base))
-    if not out:
-        return P.zeros(*e.shape)
-    if len(out) == 1:
-        return out[0]
-    out.sort(key=_add_key)
-    new = P.Add._new((), tuple(out))
-    return None if new is e else new
+        c, base = _coefficient(t)
+        coef[base] = coef.get(base, sp.Integer(0)) + c
+    if len(coef) == len(terms):
+        return None
+    return _sum_of([P.smul(P.Const.make(c), base) for base, c in coef.items() if c != 0], e)
 
 
-@rule(Rule("scalar factors"), P.Scale)
-def scale_rules(e, ctx):
+@rule(Rule("textbook term order", "B + A = A + B, as in W x + b", r"B + A = A + B"), P.Add)
+def add_order(e, ctx):
+    return _in_order(e, _add_key)
+
+
+@rule(Rule("associativity of sums", "(A + B) + C = A + B + C", r"(A + B) + C = A + B + C"), P.Add)
+def add_flatten(e, ctx):
+    return _flattened(e)
+
+
+# ---------------------------------------------------------------------------
+# Scalar multiples s X
+
+
+@rule(Rule("one times", "1 A = A", r"1 A = A"), P.Scale)
+def scale_one(e, ctx):
+    return e.args[1] if _is_const(e.args[0], 1) else None
+
+
+@rule(Rule("zero times", "0 A = 0", r"0 A = 0"), P.Scale)
+def scale_zero(e, ctx):
+    return P.zeros(*e.shape) if _is_const(e.args[0], 0) else None
+
+
+@rule(Rule("multiple of zeros", "c 0 = 0", r"c\, 0 = 0"), P.Scale)
+def scale_zeros(e, ctx):
+    return P.zeros(*e.shape) if isinstance(e.args[1], P.Zero) else None
+
+
+@rule(Rule("multiple of a multiple", "a (b A) = (a b) A", r"a (b A) = (a b) A"), P.Scale)
+def scale_scale(e, ctx):
     s, X = e.args
-    if _is_const(s, 1):
-        return X
-    if _is_const(s, 0) or isinstance(X, P.Zero):
-        return P.zeros(*e.shape)
-    if isinstance(X, P.Scale):
-        return P.smul(P.smul(s, X.args[0]), X.args[1])
-    if isinstance(X, P.Broadcast):
-        return P.broadcast(P.smul(s, X.args[0]), X.shape)
-    if X.is_scalar and not isinstance(s, P.Const):
-        return P.hadamard(s, X)
+    return P.smul(P.smul(s, X.args[0]), X.args[1]) if isinstance(X, P.Scale) else None
+
+
+@rule(Rule("multiple of a scalar expansion", "a (s ones(m, n)) = (a s) ones(m, n)",
+           r"a (s \mathbf{1}_{m} \mathbf{1}_{n}^{\top}) = (a s) \mathbf{1}_{m} \mathbf{1}_{n}^{\top}"), P.Scale)
+def scale_expansion(e, ctx):
+    s, X = e.args
+    return P.broadcast(P.smul(s, X.args[0]), X.shape) if isinstance(X, P.Broadcast) else None
+
+
+@rule(Rule("product of scalars", "s t = s * t for 1 x 1 s, t", r"s\, t = s \odot t"), P.Scale)
+def scale_of_scalar(e, ctx):
+    s, X = e.args
+    return P.hadamard(s, X) if X.is_scalar and not isinstance(s, P.Const) else None
+
+
+@rule(Rule("numbers lead a multiple", "(c u) A = c (u A) for a number c", r"(c u) A = c (u A)"), P.Scale)
+def scale_number_first(e, ctx):
+    s, X = e.args
     if isinstance(s, P.Hadamard) and isinstance(s.args[0], P.Const):
         rest = s.args[1:]
         inner = rest[0] if len(rest) == 1 else P.Hadamard._new((), rest)
         return P.smul(s.args[0], P.smul(inner, X))
-    if isinstance(X, P.Const) and isinstance(s, P.Const):
-        return P.Const.make(s.value * X.value)
     return None
 
 
-@rule(Rule("scalar expansion"), P.Broadcast)
-def broadcast_rules(e, ctx):
+@rule(Rule("product of numbers", "a b = ab for numbers a, b", r"a b = ab"), P.Scale)
+def scale_numbers(e, ctx):
+    s, X = e.args
+    return P.Const.make(s.value * X.value) if isinstance(X, P.Const) and isinstance(s, P.Const) else None
+
+
+# ---------------------------------------------------------------------------
+# Scalar expansion s 1 1^T
+
+
+@rule(Rule("expansion of zero", "0 ones(m, n) = zeros(m, n)", r"0\, \mathbf{1}_{m} \mathbf{1}_{n}^{\top} = 0"),
+      P.Broadcast)
+def broadcast_zero(e, ctx):
+    return P.zeros(*e.shape) if _is_const(e.args[0], 0) else None
+
+
+@rule(Rule("expansion of one", "1 ones(m, n) = ones(m, n)",
+           r"1\, \mathbf{1}_{m} \mathbf{1}_{n}^{\top} = \mathbf{1}_{m} \mathbf{1}_{n}^{\top}"), P.Broadcast)
+def broadcast_one(e, ctx):
+    return P.ones(*e.shape) if _is_const(e.args[0], 1) else None
+
+
+@rule(Rule("expansion of a multiple", "(c s) 1 = c (s 1) for a number c",
+           r"(c s) \mathbf{1} = c (s \mathbf{1})"), P.Broadcast)
+def broadcast_scale(e, ctx):
     s = e.args[0]
-    if _is_const(s, 0):
-        return P.zeros(*e.shape)
-    if _is_const(s, 1):
-        return P.ones(*e.shape)
-    if isinstance(s, P.Const):
-        return None
     if isinstance(s, P.Scale) and isinstance(s.args[0], P.Const):
         return P.smul(s.args[0], P.broadcast(s.args[1], e.shape))
     return None
 
 
-@rule(Rule("Hadamard product algebra"), P.Hadamard)
-def hadamard_rules(e, ctx):
-    fs = []
-    for f in e.args:
-        fs.extend(f.args if isinstance(f, P.Hadamard) else (f,))
-    if any(isinstance(f, P.Zero) for f in fs):
-        return P.zeros(*e.shape)
-    scalars = []
-    rest = []
-    for f in fs:
-        if isinstance(f, P.Ones):
-            continue
-        if isinstance(f, P.Broadcast):
-            scalars.append(f.args[0])
-        elif isinstance(f, P.Scale):
-            scalars.append(f.args[0])
-            rest.append(f.args[1])
-        elif f.is_scalar and not e.is_scalar:
-            scalars.append(f)
-        else:
-            rest.append(f)
-    if e.is_scalar:
-        consts = [f for f in rest if isinstance(f, P.Const)]
-        if consts or scalars:
-            c = sp.Integer(1)
-            for k in consts:
-                c *= k.value
-            others = [f for f in rest if not isinstance(f, P.Const)] + scalars
-            body = _had(others, e.shape)
-            return P.smul(P.Const.make(c), body) if c != 1 or body is not e else None
-    if scalars:
-        body = _had(rest, e.shape)
-        s = scalars[0]
-        for t in scalars[1:]:
-            s = P.smul(s, t)
-        return P.smul(s, body)
-    if len(rest) != len(e.args) or any(isinstance(f, P.Hadamard) for f in e.args):
-        return _had(rest, e.shape)
-    srt = sorted(rest, key=_had_key)
-    if srt != list(e.args):
-        return P.Hadamard._new((), tuple(srt))
-    return None
+# ---------------------------------------------------------------------------
+# Hadamard products, over their factors with nested products flattened.
 
 
 def _had(fs, shape):
@@ -131,13 +147,96 @@ def _had(fs, shape):
     return P.Hadamard._new((), tuple(sorted(fs, key=_had_key)))
 
 
-@rule(Rule("quotients"), P.Div)
-def div_rules(e, ctx):
+@rule(Rule("zero factor of a Hadamard product", "u * 0 = 0", r"u \odot 0 = 0"), P.Hadamard)
+def hadamard_zero(e, ctx):
+    return P.zeros(*e.shape) if any(isinstance(f, P.Zero) for f in _flat(e)) else None
+
+
+@rule(Rule("numbers lead a product of scalars", "2 s 3 t = 6 s t", r"2 s\, 3 t = 6 s t"), P.Hadamard)
+def hadamard_numbers(e, ctx):
+    if not e.is_scalar:
+        return None
+    scalars = []
+    rest = []
+    for f in _flat(e):
+        if isinstance(f, P.Ones):
+            continue
+        if isinstance(f, (P.Broadcast, P.Scale)):
+            scalars.append(f.args[0])
+            if isinstance(f, P.Scale):
+                rest.append(f.args[1])
+        else:
+            rest.append(f)
+    consts = [f for f in rest if isinstance(f, P.Const)]
+    if not (consts or scalars):
+        return None
+    c = sp.Integer(1)
+    for k in consts:
+        c *= k.value
+    body = _had([f for f in rest if not isinstance(f, P.Const)] + scalars, e.shape)
+    return P.smul(P.Const.make(c), body) if c != 1 or body is not e else None
+
+
+@rule(Rule("scalar factors leave a Hadamard product", "u * (s v) = s (u * v)", r"u \odot (s v) = s (u \odot v)"),
+      P.Hadamard)
+def hadamard_scalars(e, ctx):
+    scalars = []
+    rest = []
+    for f in _flat(e):
+        if isinstance(f, P.Broadcast):
+            scalars.append(f.args[0])
+        elif isinstance(f, P.Scale):
+            scalars.append(f.args[0])
+            rest.append(f.args[1])
+        elif f.is_scalar and not e.is_scalar:
+            scalars.append(f)
+        else:
+            rest.append(f)
+    if not scalars:
+        return None
+    s = scalars[0]
+    for t in scalars[1:]:
+        s = P.smul(s, t)
+    return P.smul(s, _had(rest, e.shape))
+
+
+@rule(Rule("ones factor of a Hadamard product", "u * 1 = u", r"u \odot \mathbf{1} = u"), P.Hadamard)
+def hadamard_ones(e, ctx):
+    fs = _flat(e)
+    rest = [f for f in fs if not isinstance(f, P.Ones)]
+    return _had(rest, e.shape) if len(rest) != len(fs) else None
+
+
+@rule(Rule("textbook factor order", "v * u = u * v, as in (W^T delta) * sigma'(z)", r"v \odot u = u \odot v"),
+      P.Hadamard)
+def hadamard_order(e, ctx):
+    return _in_order(e, _had_key)
+
+
+@rule(Rule("associativity of Hadamard products", "(u * v) * w = u * v * w", r"(u \odot v) \odot w = u \odot v \odot w"),
+      P.Hadamard)
+def hadamard_flatten(e, ctx):
+    return _flattened(e)
+
+
+# ---------------------------------------------------------------------------
+# Quotients, powers, functions
+
+
+@rule(Rule("quotient by one", "u / 1 = u", r"u \oslash \mathbf{1} = u"), P.Div)
+def div_one(e, ctx):
+    v = e.args[1]
+    return e.args[0] if isinstance(v, P.Ones) or _is_const(v, 1) else None
+
+
+@rule(Rule("quotient of zeros", "0 / v = 0", r"0 \oslash v = 0"), P.Div)
+def div_zeros(e, ctx):
+    return P.zeros(*e.shape) if isinstance(e.args[0], P.Zero) else None
+
+
+@rule(Rule("quotient by a number", "u / c = (1/c) u", r"u / c = \tfrac{1}{c} u"), P.Div)
+def div_number(e, ctx):
     u, v = e.args
-    if isinstance(v, P.Ones) or _is_const(v, 1):
-        return u
-    if isinstance(u, P.Zero):
-        return P.zeros(*e.shape)
     if isinstance(v, P.Broadcast) and isinstance(v.args[0], P.Const):
         return P.smul(P.Const.make(1 / v.args[0].value), u)
     if isinstance(v, P.Const):
@@ -145,29 +244,39 @@ def div_rules(e, ctx):
     return None
 
 
-@rule(Rule("powers"), P.Power)
-def power_rules(e, ctx):
-    u, k = e.args
-    if _is_const(k, 1):
-        return u
-    if _is_const(k, 0):
+@rule(Rule("first power", "u^1 = u", r"u^{1} = u"), P.Power)
+def power_one(e, ctx):
+    return e.args[0] if _is_const(e.args[1], 1) else None
+
+
+@rule(Rule("zeroth power", "u^0 = 1", r"u^{0} = \mathbf{1}"), P.Power)
+def power_zero(e, ctx):
+    if _is_const(e.args[1], 0):
         return P.ones(*e.shape) if not e.is_scalar else P.Const.make(1)
-    if isinstance(u, P.Ones):
-        return u
-    if isinstance(u, P.Const) and isinstance(k, P.Const):
-        return P.Const.make(u.value ** k.value)
     return None
 
 
-@rule(Rule("element-wise functions"), P.Apply)
-def apply_rules(e, ctx):
+@rule(Rule("power of ones", "1^k = 1", r"\mathbf{1}^{k} = \mathbf{1}"), P.Power)
+def power_of_ones(e, ctx):
+    return e.args[0] if isinstance(e.args[0], P.Ones) else None
+
+
+@rule(Rule("power of a number", "c^k is a number for numbers c, k", r"c^{k} \in \mathbb{R}"), P.Power)
+def power_numbers(e, ctx):
+    u, k = e.args
+    return P.Const.make(u.value ** k.value) if isinstance(u, P.Const) and isinstance(k, P.Const) else None
+
+
+@rule(Rule("identity function", "identity(x) = x", r"\operatorname{id}(x) = x"), P.Apply)
+def apply_identity(e, ctx):
+    return e.args[0] if e.fn.name == "identity" else None
+
+
+@rule(Rule("function of a number", "f(c) is a number for a number c", r"f(c) \in \mathbb{R}"), P.Apply)
+def apply_number(e, ctx):
     x = e.args[0]
-    if e.fn.name == "identity":
-        return x
     if isinstance(x, (P.Zero, P.Const)):
         v = e.fn.definition(sp.Integer(0) if isinstance(x, P.Zero) else x.value)
         if v.is_number and v.is_finite:
             return P.broadcast(P.Const.make(sp.nsimplify(v) if v.is_Float else v), e.shape)
     return None
-
-
