@@ -94,3 +94,12 @@ def test_textbook_and_row_code_move_transposes_where_each_class_says():
     # both move it through a product
     assert jc.simplify((A @ u).T) is u.T @ A.T
     assert tpush((A @ u).T) is u.T @ A.T
+
+
+def test_a_number_times_an_expansion_is_not_rewritten_back_and_forth():
+    """a (s 1) = (a s) 1 and (c s) 1 = c (s 1) undid each other for a number a until the round limit."""
+    s = jc.scalar("s")
+    S = Simplifier()
+    assert str(S(5 * (s * jc.ones(3)))) == "5 * (s * ones(3))"
+    assert str(S(jc.scalar("t") * (s * jc.ones(3)))) == "s * t * ones(3)"
+    assert S.unfinished == 0

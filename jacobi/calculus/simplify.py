@@ -207,6 +207,8 @@ class Simplifier:
         self.clusters = clusters
         self.memo: dict = {}
         self.smemo: dict = {}
+        self.unfinished = 0  # nodes whose rewrites were still firing at the round limit (rewrites that undo
+        # each other); the property tests hold it at 0
 
     def named(self, e):
         return self.by_def.get(e)
@@ -238,6 +240,8 @@ class Simplifier:
             if new is None:
                 break
             node = self.structural(new, depth + 1) if depth < 200 else new
+        else:
+            self.unfinished += 1
         self.smemo[e] = node
         self.smemo[node] = node
         return node

@@ -81,11 +81,13 @@ def scale_scale(e, ctx):
     return P.smul(P.smul(s, X.args[0]), X.args[1]) if isinstance(X, P.Scale) else None
 
 
-@rule(Rule("multiple of a scalar expansion", "a (s ones(m, n)) = (a s) ones(m, n)",
+@rule(Rule("multiple of a scalar expansion", "a (s ones(m, n)) = (a s) ones(m, n) for a non-number a",
            r"a (s \mathbf{1}_{m} \mathbf{1}_{n}^{\top}) = (a s) \mathbf{1}_{m} \mathbf{1}_{n}^{\top}"), P.Scale)
 def scale_expansion(e, ctx):
     s, X = e.args
-    return P.broadcast(P.smul(s, X.args[0]), X.shape) if isinstance(X, P.Broadcast) else None
+    if not isinstance(X, P.Broadcast) or isinstance(s, P.Const):
+        return None  # a number stays in front, c (s 1): "expansion of a multiple" writes it so
+    return P.broadcast(P.smul(s, X.args[0]), X.shape)
 
 
 @rule(Rule("product of scalars", "s t = s * t for 1 x 1 s, t", r"s\, t = s \odot t"), P.Scale)
