@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import core as P
-from ..core.expr import Expr, describe
+from ..core.expr import Expr, deep, describe
 from ..core.rules import Rule
 from ..core.shapes import JacobiError, ShapeError
 from . import scalar as scalar_mod
@@ -33,6 +33,7 @@ def _check_wrt(wrt):
     return ws, many
 
 
+@deep
 def derive(f, wrt, *, simplify: bool = True, name: str = "f", latex: str | None = None, **kw) -> Derivation:
     """Differentiate f with respect to a symbol (or a list of symbols) and keep the steps.
 
@@ -115,6 +116,7 @@ def _derive_many_forward(f, ws, simplify, out=("f", None)):
     return Derivation(f, ws, [d.result for d in parts], steps, parts[0].definitions, "jacobian")
 
 
+@deep
 def gradient(f, wrt, *, simplify: bool = True):
     """The gradient of a scalar f: the shape of each variable.
 
@@ -127,6 +129,7 @@ def gradient(f, wrt, *, simplify: bool = True):
     return derive(f, wrt, simplify=simplify).result
 
 
+@deep
 def jacobian(f, wrt, *, simplify: bool = True):
     """The Jacobian in numerator layout: one row per component of f, one
     column per component of wrt (vec, column-major, for matrices).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..core.expr import Expr
+from ..core.expr import Expr, deep
 from ..core.shapes import JacobiError, concrete
 
 MAX_ENTRIES = 4096
@@ -39,6 +39,7 @@ class Evaluator:
         return r
 
 
+@deep
 def explicit(expr: Expr, sizes: dict | None = None, *, elementary: bool = False) -> sp.Matrix:
     """Every entry of expr as a SymPy scalar, for concrete sizes.
 

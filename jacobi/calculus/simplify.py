@@ -29,6 +29,7 @@ import sympy as sp
 
 from .. import core as P
 from ..core import functions as F
+from ..core.expr import deep
 from ..core.lift import Leaves, LiftError, Rebuilt, cluster_cut, from_sympy, to_sympy
 from ..core.rules import Rule
 from .rewrites import RULES, _cost
@@ -266,6 +267,7 @@ class Simplifier:
     __call__ = run
 
 
+@deep
 def simplify(e, defs: dict | None = None) -> P.Expr:
     """Compact textbook form: diag(u) v -> u * v, 1^T diag(v) -> v^T,
     identities and zeros vanish, transposes move to the leaves, element-wise

@@ -25,6 +25,11 @@ class Line:
     comment: str = ""
 
 
+#: the deepest an expression is written inline; a deeper one is cut into named temporaries (each level can open
+#: a few parentheses, and Python refuses code nested 200 parentheses deep)
+MAX_INLINE = 40
+
+
 def _uses(roots) -> dict:
     count: dict = {}
     for r in roots:
@@ -63,11 +68,18 @@ def emit(lines: list, printer: CodePrinter, *, keep: set = frozenset(), indent: 
     out = []  # (target, code, comment, names read)
     k = 0
     named = {}  # expression -> target that holds it
+    inline: dict = {}  # node -> how deep its code nests until a name (MAX_INLINE caps it: Python's parser has a limit)
     for ln in lines:
         for n in ln.expr.walk():
-            if n is ln.expr or not n.args or n in printer.temps or n in named:
+            if not n.args or n in printer.temps or n in named:
+                inline[n] = 0
                 continue
-            if uses.get(n, 0) > 1 and not isinstance(n, (P.Transpose, P.Broadcast)) and not _cheap(n):
+            inline[n] = 1 + max(inline.get(a, 0) for a in n.args)
+            if n is ln.expr:
+                continue
+            shared = uses.get(n, 0) > 1 and not isinstance(n, (P.Transpose, P.Broadcast)) and not _cheap(n)
+            if shared or inline[n] >= MAX_INLINE:
+                inline[n] = 0
                 name = f"_t{k}"
                 k += 1
                 code, read = _printed(n, printer)

@@ -16,7 +16,7 @@ import numpy as np
 import sympy as sp
 
 from .. import core as P
-from ..core.expr import Expr, describe
+from ..core.expr import Expr, deep, describe
 from ..core.shapes import JacobiError, ShapeError
 from .backends import BACKENDS, Backend, _arg, argument
 from .backends import backend as _backend
@@ -26,6 +26,7 @@ from .printer import CodePrinter, py_names
 __all__ = ["Lambdified", "generate", "lambdify", "_arg"]  # _arg: the CLI writes its source into modules
 
 
+@deep
 def generate(args: list, outputs: list, fname: str = "f", be: Backend = BACKENDS["numpy"]) -> tuple[str, dict]:
     """Source of a function computing outputs from args, plus its helpers."""
     names = py_names(args, taken={be.alias})
@@ -112,6 +113,7 @@ class Lambdified:
         return res[0] if self.single else tuple(res)
 
 
+@deep
 def lambdify(args, exprs, backend: str = "numpy") -> Lambdified:
     """A function of the given symbols evaluating an expression (or a list).
 

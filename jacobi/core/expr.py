@@ -7,13 +7,14 @@ here depends on the numeric sizes of vectors and matrices.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import sys
 from typing import Iterator
 
 import sympy as sp
 
-from .shapes import Shape, fmt_shape, is_scalar_shape
+from .shapes import JacobiError, Shape, fmt_shape, is_scalar_shape
 
 # Precedences shared by the printers (higher binds tighter).
 ADD = 10
@@ -31,12 +32,34 @@ BOTH = frozenset((TEXTBOOK, ROWS))
 
 _TABLE: dict = {}
 
+#: the deepest nesting of a node (Expr.depth): deeper construction is refused.  Printing, derivation,
+#: simplification and code generation of expressions up to this depth run under ``deep``.
+MAX_NESTING = 1000
+_RECURSION = 200_000  # the recursion limit ``deep`` sets: about 60 Python frames per level, and then some
+
+
+def deep(fn):
+    """Run fn with a recursion limit that expressions nested MAX_NESTING levels deep need (the printers
+    and the chain rule recurse over the graph); the old limit comes back afterwards."""
+    @functools.wraps(fn)
+    def run(*args, **kw):
+        old = sys.getrecursionlimit()
+        if old >= _RECURSION:
+            return fn(*args, **kw)
+        sys.setrecursionlimit(_RECURSION)
+        try:
+            return fn(*args, **kw)
+        finally:
+            sys.setrecursionlimit(old)
+
+    return run
+
 
 class Expr:
     """A node of the expression graph.  Build nodes with the jc.* functions and
     Python operators; never call the classes directly."""
 
-    __slots__ = ("params", "args", "shape", "_cache")
+    __slots__ = ("params", "args", "shape", "depth", "_cache")
     precedence = ATOM
     #: True for element-wise nodes whose output entry i depends only on entry i of the inputs.
     elementwise = False
@@ -57,11 +80,16 @@ class Expr:
         key = (cls, params, args)
         node = _TABLE.get(key)
         if node is None:
+            depth = 1 + max((a.depth for a in args), default=0)
+            if depth > MAX_NESTING:
+                raise JacobiError(f"the expression nests more than {MAX_NESTING} levels deep (a node "
+                                  f"over one {depth - 1} levels deep); jacobi works up to {MAX_NESTING}")
             shape = cls._shape(params, args)
             node = object.__new__(cls)
             node.params = params
             node.args = args
             node.shape = shape
+            node.depth = depth
             node._cache = {}
             _TABLE[key] = node
         return node

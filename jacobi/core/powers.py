@@ -10,6 +10,7 @@ from .expr import ATOM, MATMUL, MUL, POW, Expr
 from .leaves import Const, Symbol, as_expr
 from .registry import primitive
 from .rules import Rule
+from .shapes import JacobiError
 
 
 @primitive
@@ -119,12 +120,42 @@ class Power(_Elementwise):
         return base + "^{" + p.entry(self.args[1], None, None)[0] + "}", ATOM
 
     def _sympy(self, go):
-        return go(self.args[0]) ** go(self.args[1])
+        a, k = go(self.args[0]), go(self.args[1])
+        _check_fits(a, k)
+        return a ** k
+
+
+#: the most bits an exact number power may have: 2**8192, about 2,466 decimal digits
+NUMBER_BITS = 8192
+
+
+def power_fits(a, k) -> bool:
+    """Whether the number a**k is small enough to compute (and fold) exactly: |k| log2|a| bits
+    within NUMBER_BITS, and a float result within float64's range.  Numbers only (SymPy or Python)."""
+    a, k = sp.sympify(a), sp.sympify(k)
+    if not (a.is_number and k.is_number) or a == 0 or abs(a) == 1:
+        return True
+    try:
+        bits = abs(float(k)) * max(abs(float(sp.log(abs(a), 2))), 1.0)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    if a.is_Rational and k.is_Rational:
+        return bits <= NUMBER_BITS
+    return bits <= 1023  # a float (or irrational) result: float64's range
+
+
+def _check_fits(a, k) -> None:
+    """Refuse a number power too large to compute (SymPy would compute it exactly, without end)."""
+    if a.is_number and k.is_number and not power_fits(a, k):
+        raise JacobiError(f"the number {a} ** {k} is too large to compute: jacobi takes number powers of at most "
+                          f"{NUMBER_BITS} bits (about 2,466 digits) exactly, and floats within float64's range")
 
 
 def power(a, k) -> Expr:
     a, k = as_expr(a), as_expr(k)
     sizerules.POW.check(a, k)
+    if isinstance(a, Const) and isinstance(k, Const):
+        _check_fits(a.value, k.value)
     if k.is_scalar or k.shape == a.shape:
         return Power._new((), (a, k))
     return Power._new((), (broadcast(a, k.shape), k))

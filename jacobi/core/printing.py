@@ -12,7 +12,7 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
-from .expr import ADD, ATOM, MATMUL, MUL, POSTFIX, POW, Expr
+from .expr import ADD, ATOM, MATMUL, MUL, POSTFIX, POW, Expr, deep
 
 
 class Printer:
@@ -259,6 +259,7 @@ class _Shapes:
         return (False, False)
 
 
+@deep
 def text(e: Expr) -> str:
     """Plain text in the syntax the command line reads (@, *, /, **, .T)."""
     return TextPrinter().doprint(e)
@@ -288,6 +289,7 @@ class LatexPrinter(Printer):
         return s
 
 
+@deep
 def latex(e) -> str:
     """LaTeX for an expression: sigma(z^{l}), \\odot, W^{\\top}, \\operatorname{diag} ..."""
     if isinstance(e, Expr):

@@ -185,9 +185,13 @@ class Builder:
         return f"{src} ({r}x{c})"
 
     # -- inference -----------------------------------------------------------
-    def infer(self, node: Node):
-        for a in node.args:
-            self.infer(a)
+    def infer(self, root: Node):
+        """The shape of every node, children first (iteratively: a long chain a + b + ... is a deep tree)."""
+        for node in _postorder(root):
+            self._infer(node)
+        return self.shape[root]
+
+    def _infer(self, node: Node):
         k = node.kind
         if k in ("num", "sizename"):
             sh = (self.S.one, self.S.one)
@@ -235,8 +239,14 @@ class Builder:
                 out[n] = P.matrix(n, rows, cols, distribution=dist)
         return out
 
-    def build(self, node: Node, syms: dict):
-        vals = [self.build(a, syms) for a in node.args]
+    def build(self, root: Node, syms: dict):
+        """The value of every node, children first (iteratively, as infer)."""
+        built: dict = {}
+        for node in _postorder(root):
+            built[id(node)] = self._build(node, [built[id(a)] for a in node.args], syms)
+        return built[id(root)]
+
+    def _build(self, node: Node, vals: list, syms: dict):
         k = node.kind
         try:
             if k == "num":
@@ -279,6 +289,20 @@ class Builder:
             raise ParseShapeError(str(err), self.text, node.pos + 1) from None
         except JacobiError as err:
             raise ParseError(str(err), self.text, node.pos + 1) from None
+
+
+def _postorder(root: Node) -> list:
+    """The nodes of a parse tree, children before parents, without recursion."""
+    out: list = []
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            out.append(node)
+            continue
+        stack.append((node, True))
+        stack.extend((a, False) for a in reversed(node.args))
+    return out
 
 
 # ---------------------------------------------------------------------------

@@ -85,10 +85,16 @@ class Parser:
     def fail(self, pos: int, message: str):
         raise ParseError(message, self.text, pos + 1)
 
-    def node(self, kind, pos, args=(), **kw) -> Node:
+    def node(self, kind, pos, args=(), chain=False, **kw) -> Node:
+        """A parse-tree node.  chain: args[0] is the chain of operators of one level that this node
+        continues (a + b + c): a chain is as deep as its deepest operand, however long, as the
+        expression it builds is one flat sum or product."""
         start = min([pos] + [a.start for a in args])
         end = max([kw.pop("end", pos + 1)] + [a.end for a in args])
-        depth = 1 + max((a.depth for a in args), default=0)
+        if chain:
+            depth = max(args[0].depth, 1 + max(a.depth for a in args[1:]))
+        else:
+            depth = 1 + max((a.depth for a in args), default=0)
         if depth > MAX_DEPTH:
             self.fail(pos, f"the expression nests more than {MAX_DEPTH} levels deep")
         return Node(kind, pos, start, end, args=tuple(args), depth=depth, **kw)
@@ -136,17 +142,21 @@ class Parser:
     def sum(self) -> Node:
         self.enter(self.peek().pos)
         left = self.product()
+        first = True
         while self.is_op(self.peek(), "+", "-"):
             op = self.take()
-            left = self.node("bin", op.pos, (left, self.product()), op=op.text)
+            left = self.node("bin", op.pos, (left, self.product()), chain=not first, op=op.text)
+            first = False
         self.leave()
         return left
 
     def product(self) -> Node:
         left = self.unary()
+        first = True
         while self.is_op(self.peek(), "*", "/", "@"):
             op = self.take()
-            left = self.node("bin", op.pos, (left, self.unary()), op=op.text)
+            left = self.node("bin", op.pos, (left, self.unary()), chain=not first, op=op.text)
+            first = False
         return left
 
     def unary(self) -> Node:

@@ -11,7 +11,7 @@ and the caller shows the matrix form alone.
 from __future__ import annotations
 
 from .. import core as P
-from ..core.expr import Expr
+from ..core.expr import Expr, deep
 
 #: index letters in the order they are handed out: free indices first, then summation indices
 LETTERS = ("j", "k", "i", "p", "q", "r", "s", "t")
@@ -72,6 +72,7 @@ class IndexPrinter:
         return r"\left(" + s[0] + r"\right)" if s[1] < prec else s[0]
 
 
+@deep
 def index_latex(e: Expr, free: tuple = ("j", "k")) -> str | None:
     """The LaTeX of e's entry at the free indices (j for a column, (j, k) for a matrix),
     or None where some node has no entry form."""

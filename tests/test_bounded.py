@@ -1,0 +1,106 @@
+"""Bounded work for every input (issue 11, item 1): number powers too large to compute are refused,
+flat sums and products of any length parse, and expressions nested up to jacobi's limit print,
+derive and generate without RecursionError; deeper construction is a JacobiError."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import jacobi as jc
+from jacobi.core.expr import MAX_NESTING
+
+HUGE_POWERS = ["10**10**10 * x", "2**2**2**2**2**2 * x", "(2**100)**(2**100) * x", "2**(2**20) * x",
+               "x ** (10**10**10)", "sum(x) * 7**(9**9)", "(2**100)**(2**100)"]
+
+
+@pytest.mark.parametrize("text", HUGE_POWERS)
+def test_a_number_power_too_large_to_compute_is_refused_quickly(text):
+    t0 = time.perf_counter()
+    with pytest.raises(jc.JacobiError, match="too large to compute"):
+        e = jc.parse(text)
+        jc.gradient(jc.sum(e), e.symbols()[0]) if e.symbols() else jc.simplify(e)
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_number_powers_within_the_budget_fold_exactly():
+    x = jc.vector("x", "n")
+    assert str(jc.gradient(jc.sum(jc.parse("2**64 * x")), jc.parse("x"))) == "18446744073709551616 * ones(n)"
+    assert jc.simplify(jc.parse("(2**100)**2")).value == 2**200
+    assert str(jc.gradient(jc.sum(x ** 2 ** 100), x)).startswith("1267650600228229401496703205376 * x ** ")
+
+
+def test_the_command_line_refuses_huge_powers_within_time_and_memory():
+    # the peak resident memory of this process image (VmHWM; ru_maxrss would count the forking parent's)
+    code = ("from jacobi.cli import main\n"
+            f"codes = [main(['diff', t, '--wrt', 'x']) for t in {HUGE_POWERS[:4]!r}]\n"
+            "hwm = [ln.split()[1] for ln in open('/proc/self/status') if ln.startswith('VmHWM')][0]\n"
+            "print(codes, hwm)")
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    codes, rss_kb = out.stdout.strip().rsplit(" ", 1)
+    assert codes == "[2, 2, 2, 2]", out.stderr
+    assert int(rss_kb) < 500 * 1024  # KB on Linux
+    assert time.perf_counter() - t0 < 30  # four commands and an interpreter start, generously
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*", "@"])
+@pytest.mark.parametrize("n", [101, 1000])
+def test_flat_chains_of_any_length_parse(op, n):
+    name = "A" if op == "@" else "x"
+    e = jc.parse(op.join([name] * n))
+    assert e.depth <= 3
+    if op != "@":
+        assert np.isfinite(jc.lambdify(list(e.symbols()), jc.sum(e))(np.ones(3))).all()
+
+
+def test_a_chain_of_divisions_deeper_than_the_limit_is_a_clean_error():
+    with pytest.raises(jc.JacobiError, match="nests more than"):
+        jc.parse("/".join(["s"] * (MAX_NESTING + 5)))
+
+
+def _nest(k, step):
+    x, s = jc.vector("x", 3), jc.scalar("s")
+    e = x
+    for _ in range(k):
+        e = step(e, x, s)
+    return e, x, s
+
+
+STEPS = {
+    "sigmoid": lambda e, x, s: jc.sigmoid(e),
+    "divide": lambda e, x, s: e / s,
+    "mixed": lambda e, x, s: jc.tanh(e) * x + s,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(STEPS))
+def test_expressions_nested_up_to_the_limit_print_and_generate(kind):
+    per_level = {"sigmoid": 1, "divide": 1, "mixed": 3}[kind]
+    e, x, s = _nest((MAX_NESTING - 10) // per_level, STEPS[kind])
+    assert e.depth > MAX_NESTING - 15
+    limit = sys.getrecursionlimit()
+    assert str(e) and jc.latex(e)
+    f = jc.lambdify([x, s], e)  # deep code is cut into temporaries: Python refuses 200 nested parentheses
+    assert np.isfinite(f(np.full(3, 0.3), 1.5)).all()
+    assert sys.getrecursionlimit() == limit  # the deeper limit is jacobi's own, and only while it works
+
+
+@pytest.mark.parametrize("kind", sorted(STEPS))
+def test_deep_expressions_derive(kind):
+    per_level = {"sigmoid": 1, "divide": 1, "mixed": 3}[kind]
+    e, x, s = _nest(150 // per_level, STEPS[kind])
+    g = jc.gradient(jc.sum(e), x)
+    assert g.shape == x.shape
+    xv = np.full(3, 0.3)
+    num = jc.lambdify([x, s], jc.sum(e))
+    want = [(num(xv + h, 1.5) - num(xv - h, 1.5)) / 2e-6 for h in np.eye(3) * 1e-6]
+    assert np.allclose(jc.lambdify([x, s], g)(xv, 1.5).ravel(), want, rtol=1e-5, atol=1e-8)
+
+
+def test_construction_deeper_than_the_limit_is_refused():
+    with pytest.raises(jc.JacobiError, match=f"nests more than {MAX_NESTING} levels"):
+        _nest(MAX_NESTING + 1, STEPS["sigmoid"])
