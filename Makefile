@@ -9,6 +9,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip uninstall -q -y jacobi 2>/dev/null || true  # the distribution's name before jacobi-calculus
 	$(PY) -m pip install -q -e '.[test,dev,examples]'
 	touch $(STAMP)
 

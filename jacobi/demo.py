@@ -37,7 +37,7 @@ QUICK_EPOCHS, QUICK_IMAGES = 5, 500
 CHECK_IMAGES = 20
 
 EXAMPLES = {"sklearn": "scikit-learn", "matplotlib": "matplotlib"}  # module -> package
-INSTALL = "pip install -e '.[examples]'"
+INSTALL = "pip install scikit-learn matplotlib (or: pip install 'jacobi-calculus[examples]')"
 
 FILES = {
     "tex": "backprop.tex",

@@ -195,9 +195,9 @@ def test_a_missing_library_names_the_extra():
     register_backend(Backend("nosuch", module="jacobi_no_such_library", alias="ns", extra="nosuch"))
     try:
         with pytest.raises(jc.JacobiError, match=r"backend='nosuch' needs jacobi_no_such_library: "
-                                                 r"pip install 'jacobi\[nosuch\]'"):
+                                                 r"pip install 'jacobi-calculus\[nosuch\]'"):
             jc.Network([2, 2]).gradient_function(backend="nosuch")
-        with pytest.raises(jc.JacobiError, match=r"pip install 'jacobi\[nosuch\]'"):
+        with pytest.raises(jc.JacobiError, match=r"pip install 'jacobi-calculus\[nosuch\]'"):
             jc.lambdify([jc.vector("x", 2)], jc.vector("x", 2), backend="nosuch")
     finally:
         BACKENDS.pop("nosuch")

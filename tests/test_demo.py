@@ -98,5 +98,5 @@ def test_missing_examples_extra_is_one_clear_line(tmp_path, capsys, monkeypatch)
     assert captured.out == ""
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1
-    assert "scikit-learn" in lines[0] and "pip install -e '.[examples]'" in lines[0]
+    assert "scikit-learn" in lines[0] and "pip install scikit-learn matplotlib" in lines[0]
     assert not out.exists()

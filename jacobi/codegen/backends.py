@@ -53,7 +53,7 @@ class Backend:
     module: str  # the array module, imported to check that the library is there ("jax.numpy")
     alias: str  # the array module's name in generated code ("jnp")
     imports: tuple = ()  # the header lines of a written module; they bind every name the code uses
-    extra: str | None = None  # the jacobi extra that installs the library: pip install 'jacobi[extra]'
+    extra: str | None = None  # the extra that installs the library: pip install 'jacobi-calculus[<extra>]'
     functions: tuple = ()  # the element-wise templates it reads, by backend name, first found wins
     elementwise: dict = field(default_factory=dict)  # function name -> template, ahead of the functions' own
     axis: str = "axis"  # a reduction's axis keyword
@@ -95,7 +95,7 @@ class Backend:
 
     # -- the library ------------------------------------------------------------------
     def _missing(self) -> JacobiError:
-        how = f"pip install 'jacobi[{self.extra}]'" if self.extra else f"pip install {self.library}"
+        how = f"pip install 'jacobi-calculus[{self.extra}]'" if self.extra else f"pip install {self.library}"
         return JacobiError(f"backend={self.name!r} needs {self.library}: {how}")
 
     def load(self):
