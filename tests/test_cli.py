@@ -35,6 +35,8 @@ COMMAND = _command()
 
 def jacobi(*args, cwd=None, env=None) -> subprocess.CompletedProcess:
     full = {k: v for k, v in os.environ.items() if k != "JACOBI_DEBUG"}
+    # the jacobi of this tree, whatever the console script's environment was installed from
+    full["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
     full.update(env or {})
     return subprocess.run(COMMAND + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, env=full,
                           timeout=300)
@@ -203,7 +205,9 @@ def test_bad_input_is_one_clear_line(case, bad_runs):
 def test_usage_errors_exit_2():
     missing, unknown = jacobi_many([("diff", "x"), ("frobnicate",)])
     for r in (missing, unknown):
-        assert r.returncode == 2 and "usage:" in r.stderr and "Traceback" not in r.stderr
+        assert r.returncode == 2 and "Traceback" not in r.stderr
+        assert r.stderr.startswith("jacobi: error: ") and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "--wrt" in missing.stderr and "invalid choice: 'frobnicate'" in unknown.stderr
 
 
 def test_internal_errors_are_one_line_unless_debugging(monkeypatch, capsys):

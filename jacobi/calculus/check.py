@@ -1,6 +1,15 @@
-"""Numeric checks: central finite differences against symbolic derivatives."""
+"""Numeric checks: central finite differences against symbolic derivatives.
+
+A check is refused before anything is allocated when it would exceed its
+budget: ``max_entries`` entries in any one array (a variable, an intermediate
+result, a gradient) and ``max_evals`` evaluations of the function by central
+differences (two per checked entry).  The point is drawn inside the domain of
+the function's parts (log, sqrt and non-integer powers need positive numbers),
+and a point where the function or its gradient is not finite is never used.
+"""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -8,8 +17,44 @@ import numpy as np
 from ..codegen.lambdify import lambdify
 from ..core import functions as F
 from ..core.expr import Expr
+from ..core.leaves import Const
+from ..core.powers import Div, Power
 from ..core.shapes import JacobiError, concrete
 from .derive import gradient as sym_gradient
+
+MAX_ENTRIES = 10**6  # entries of any one array
+MAX_EVALS = 10**5  # evaluations of the function by central differences
+
+
+class BudgetError(JacobiError):
+    """A check larger than its budget; ``kind`` is "entries" or "evals" (the keyword max_<kind> raises it)."""
+
+    def __init__(self, kind: str, need: int, budget: int, what: str):
+        self.kind, self.need, self.budget, self.what = kind, need, budget, what
+        super().__init__(self.text(f"max_{kind}="))
+
+    def text(self, how: str) -> str:
+        if self.kind == "entries":
+            return (f"the check needs an array of {self.need:,} entries ({self.what}); the budget is "
+                    f"{self.budget:,} entries per array: raise it with {how}N")
+        return (f"the check needs {self.need:,} evaluations by central differences ({self.what}); the budget is "
+                f"{self.budget:,} evaluations: raise it with {how}N")
+
+
+def check_budget(arrays, evals: int, evals_what: str, max_entries: int, max_evals: int) -> None:
+    """Raise BudgetError if any (name, rows, cols) in arrays has more than max_entries entries, or evals
+    is more than max_evals."""
+    for name, r, c in arrays:
+        if r * c > max_entries:
+            raise BudgetError("entries", r * c, max_entries, f"{name}, {r} x {c}")
+    if evals > max_evals:
+        raise BudgetError("evals", evals, max_evals, evals_what)
+
+
+def _budget(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise JacobiError(f"{name} must be a positive integer, not {value!r}")
+    return int(value)
 
 
 def random_values(symbols, sizes=None, seed=0, domain=(-1.0, 1.0)):
@@ -78,74 +123,177 @@ class GradientCheck:
 
 
 def check_gradient(f, wrt=None, *, sizes=None, values=None, params=None, X=None, Y=None,
-                   seed=0, eps=1e-6, tol=1e-6) -> GradientCheck:
+                   seed=0, eps=1e-6, tol=1e-6, max_entries=MAX_ENTRIES, max_evals=MAX_EVALS) -> GradientCheck:
     """Compare a gradient with central differences and report the relative error.
 
     * For an expression: jacobi's symbolic gradient of the scalar f with
-      respect to wrt, at a seeded random point (or ``values``, a dict from
-      symbol to array).  ``print(jc.check_gradient(C, [W, b], sizes={"n": 3}))``
+      respect to wrt, at a seeded random point inside the domain of f's parts
+      (or ``values``, a dict from symbol to array).
+      ``print(jc.check_gradient(C, [W, b], sizes={"n": 3}))``
     * For a generated gradient function fn(params, X, Y) -> (cost, grads):
       ``jc.check_gradient(fn, params=params, X=X, Y=Y)``; every entry of
       every W and b is perturbed (float64).
+
+    A check with an array of more than ``max_entries`` entries or more than
+    ``max_evals`` evaluations by central differences is refused (BudgetError)
+    before anything is allocated; raise them for a bigger check.
     """
+    max_entries, max_evals = _budget(max_entries, "max_entries"), _budget(max_evals, "max_evals")
+    if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol >= 0):
+        raise JacobiError(f"tol must be a finite number >= 0, not {tol!r}")
     if callable(f) and not isinstance(f, Expr):
         if params is None or X is None or Y is None:
             raise JacobiError("checking a gradient function needs params=, X= and Y=")
-        return _check_function(f, params, X, Y, eps, tol)
+        return _check_function(f, params, X, Y, eps, tol, max_entries, max_evals)
     if not isinstance(f, Expr):
         raise JacobiError("check_gradient takes a scalar jacobi expression or a generated gradient function")
+    if not f.is_scalar:
+        raise JacobiError(f"check_gradient compares gradients of a scalar; f is {f.shape[0]} x {f.shape[1]}")
     if wrt is None:
         raise JacobiError("check_gradient needs wrt=, the variables to check")
     ws = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    if not ws:
+        raise JacobiError("check_gradient needs at least one variable in wrt= (an empty check proves nothing)")
     syms = list(f.symbols())
     for w in ws:
         if w not in syms:
             syms.append(w)
-    if values is None:
-        lo, hi = _domain(f)
-        vals = random_values(syms, sizes, seed, (lo, hi))
-    else:
-        vals = [np.asarray(values[s], dtype=np.float64) for s in syms]
-    fnum = lambdify(syms, f)
     grads = sym_gradient(f, ws)
     if not isinstance(grads, list):
         grads = [grads]
+    shapes = {s: concrete(s.shape, sizes) for s in syms}
+    nodes = [(_short(n), *concrete(n.shape, sizes)) for e in [f, *grads] for n in e.walk()]
+    evals = sum(2 * shapes[w][0] * shapes[w][1] for w in ws)
+    check_budget([(s.name, *shapes[s]) for s in syms] + nodes, evals, "two per entry of " + ", ".join(
+        w.name for w in ws), max_entries, max_evals)
+    fnum = lambdify(syms, f)
     gnum = lambdify(syms, grads)
-    got = gnum(*vals)
-    errors = {}
-    for w, g in zip(ws, got):
-        k = syms.index(w)
-        J = numeric_jacobian(fnum, vals, k, eps)
-        errors[w.name] = rel_error(np.asarray(g).reshape(-1, order="F"), J.reshape(-1))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if values is None:
+            vals, got = _inside(f, syms, sizes, seed, fnum, gnum)
+        else:
+            vals = [np.asarray(values[s], dtype=np.float64) for s in syms]
+            got = gnum(*vals)
+            if not _finite(fnum(*vals), got):
+                raise JacobiError("f or its gradient is not finite at the given values: they lie outside f's domain")
+        errors = {}
+        for w, g in zip(ws, got):
+            k = syms.index(w)
+            J = numeric_jacobian(fnum, vals, k, eps)
+            if not np.all(np.isfinite(J)):
+                raise JacobiError(f"central differences of f in {w.name} are not finite: a step of {eps:g} "
+                                  "leaves f's domain at this point")
+            errors[w.name] = rel_error(np.asarray(g).reshape(-1, order="F"), J.reshape(-1))
     return GradientCheck(errors, tol)
 
 
+def _short(e: Expr) -> str:
+    text = str(e)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _finite(*arrays) -> bool:
+    return all(np.all(np.isfinite(np.asarray(a, dtype=np.float64))) for x in arrays
+               for a in (x if isinstance(x, (list, tuple)) else [x]))
+
+
+# Ranges tried in turn for the random point: the one f's parts ask for first.
+_RANGES = ((-1.0, 1.0), (0.3, 1.5), (0.05, 0.5), (1.0, 2.0), (-0.5, -0.05))
+
+
+def _inside(f, syms, sizes, seed, fnum, gnum):
+    """A seeded random point where f and its gradient are finite, and the gradient there."""
+    first = _domain(f)
+    tried = []
+    for k, rng in enumerate([first] + [r for r in _RANGES if r != first]):
+        vals = random_values(syms, sizes, seed + k, rng)
+        got = gnum(*vals)
+        if _finite(fnum(*vals), got):
+            return vals, got
+        tried.append(f"({rng[0]:g}, {rng[1]:g})")
+    raise JacobiError("cannot find a point inside the domain of f: f or its gradient is not finite at random points "
+                      f"with entries in {', '.join(tried)}")
+
+
 def _domain(f: Expr):
-    lo, hi = -1.0, 1.0
+    """(0.3, 1.5) where a part of f needs positive numbers (log, a non-integer or negative power, a quotient)."""
     for n in f.walk():
         fn = getattr(n, "fn", None)
-        if isinstance(fn, F.ElementwiseFunction) and fn.domain[0] > 0:
-            lo, hi = 0.3, 1.5
-    return lo, hi
+        if isinstance(fn, F.ElementwiseFunction) and fn.domain[0] > 0 or isinstance(n, Div):
+            return 0.3, 1.5
+        if isinstance(n, Power):
+            k = n.args[1]
+            if not (isinstance(k, Const) and k.value.is_Integer and k.value >= 0):
+                return 0.3, 1.5
+    return -1.0, 1.0
 
 
-def _check_function(fn, params, X, Y, eps, tol) -> GradientCheck:
-    P64 = [(np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)) for W, b in params]
+def function_budget(sizes, m: int, max_entries: int = MAX_ENTRIES, max_evals: int = MAX_EVALS) -> None:
+    """Refuse (BudgetError) a check of a network gradient function with layer sizes ``sizes`` on m examples."""
+    arrays = [(f"W{l}", sizes[l], sizes[l - 1]) for l in range(1, len(sizes))]
+    arrays += [(f"b{l}", sizes[l], 1) for l in range(1, len(sizes))]
+    arrays += [("X", m, sizes[0]), ("Y", m, sizes[-1])] + [(f"a{l}", m, sizes[l]) for l in range(1, len(sizes))]
+    evals = 2 * sum(r * c for name, r, c in arrays if name[0] in "Wb")
+    check_budget(arrays, evals, "two per weight and bias", max_entries, max_evals)
+
+
+def _check_function(fn, params, X, Y, eps, tol, max_entries, max_evals) -> GradientCheck:
+    try:
+        pairs = [(W, b) for W, b in params]
+    except (TypeError, ValueError):
+        raise JacobiError("params must be a list [(W1, b1), (W2, b2), ...] of arrays") from None
+    if not pairs:
+        raise JacobiError("params is empty: there is nothing to check")
+    arrays = [(f"{n}{l}", *_rows_cols(A)) for l, (W, b) in enumerate(pairs, start=1) for n, A in (("W", W), ("b", b))]
+    check_budget(arrays + [("X", *_rows_cols(X)), ("Y", *_rows_cols(Y))], 2 * sum(r * c for _, r, c in arrays),
+                 "two per weight and bias", max_entries, max_evals)
+    P64 = [(np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)) for W, b in pairs]
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
-    _, grads = fn(P64, X, Y)
-    errors = {}
-    for l, ((W, b), (dW, db)) in enumerate(zip(P64, grads), start=1):
-        for name, A, G in ((f"W{l}", W, dW), (f"b{l}", b, db)):
+    _, grads = _call(fn, P64, X, Y)
+    grads = list(grads) if isinstance(grads, (list, tuple)) else None
+    if grads is None or len(grads) != len(P64):
+        raise JacobiError(f"the gradient function must return (cost, [(dW1, db1), ...]) with {len(P64)} pairs")
+    errors, moved = {}, False
+    for l, ((W, b), pair) in enumerate(zip(P64, grads), start=1):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise JacobiError(f"the gradient function's gradient {l} is not a pair (dW{l}, db{l})")
+        for name, A, G in ((f"W{l}", W, pair[0]), (f"b{l}", b, pair[1])):
+            G = np.asarray(G, dtype=np.float64)
+            if G.shape != A.shape:
+                raise JacobiError(f"the gradient function's d{name} has shape {G.shape}; {name} has {A.shape}")
             num = np.zeros_like(A)
             flat, nflat = A.reshape(-1), num.reshape(-1)
             for j in range(flat.size):
                 old = flat[j]
                 flat[j] = old + eps
-                cp = fn(P64, X, Y)[0]
+                cp = _call(fn, P64, X, Y)[0]
                 flat[j] = old - eps
-                cm = fn(P64, X, Y)[0]
+                cm = _call(fn, P64, X, Y)[0]
                 flat[j] = old
                 nflat[j] = (cp - cm) / (2 * eps)
             errors[name] = rel_error(G, num)
+            moved = moved or bool(np.any(num))
+    if not moved:
+        raise JacobiError(f"the cost does not change when any weight or bias is nudged by {eps:g}: the check would "
+                          "pass vacuously")
     return GradientCheck(errors, tol)
+
+
+def _rows_cols(A) -> tuple[int, int]:
+    shape = np.shape(A)
+    return (int(np.prod(shape[:-1], dtype=object)) if len(shape) > 1 else 1), (shape[-1] if shape else 1)
+
+
+def _call(fn, params, X, Y):
+    out = fn(params, X, Y)
+    if not isinstance(out, (list, tuple)) or len(out) != 2:
+        raise JacobiError("the gradient function must return a pair (cost, grads)")
+    try:
+        cost = float(np.asarray(out[0], dtype=np.float64).reshape(()))
+    except (TypeError, ValueError):
+        raise JacobiError(f"the gradient function's cost must be a number, not {out[0]!r:.60}") from None
+    if not np.isfinite(cost):
+        raise JacobiError(f"the gradient function's cost is not finite ({cost})")
+    return cost, out[1]

@@ -7,8 +7,8 @@ backpropagation equations, check a gradient against central differences.
     jacobi check --module mlp_grad.py
 
 Exit status: 0 done, 1 a gradient check failed, 2 bad input (one line on
-stderr, ``jacobi: error: ...``; a parse error adds the expression and a caret
-under the offending character), 3 an internal error (JACOBI_DEBUG=1 shows its
+stderr, ``jacobi: error: ...``, argparse's own complaints included; a parse
+error adds the expression and a caret under the offending character), 3 an internal error (JACOBI_DEBUG=1 shows its
 traceback).  Expressions are read by jacobi.parse, which never evaluates them.
 
 options (reading the options), commands (diff, backprop, check), help (the
@@ -21,14 +21,26 @@ import argparse
 import os
 import sys
 
+from ..calculus.check import MAX_ENTRIES, MAX_EVALS
 from ..core.shapes import JacobiError
 from ..parse import ParseError
 from .commands import cmd_backprop, cmd_check, cmd_diff
 from .help import CHECK_EXAMPLES, backprop_examples, costs_list, diff_examples
-from .options import EXIT_FAILED, EXIT_INTERNAL, EXIT_USAGE, layer_sizes
+from .options import EXIT_FAILED, EXIT_INTERNAL, EXIT_USAGE, count, layer_sizes, seed, tolerance
 
 # ---------------------------------------------------------------------------
 # The command
+
+
+class UsageError(JacobiError):
+    """argparse's own complaint (an unknown option, a missing value, a bad choice or number)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, its errors raised as one line instead of a usage block and an exit."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message} (see {self.prog} --help)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     diff_text, backprop_text = diff_examples(), backprop_examples()
 
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="jacobi", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Matrix calculus in the Jacobian style: derivatives, backpropagation, gradient checks.",
         epilog="examples:\n" + "\n".join(line for text in (diff_text, backprop_text, CHECK_EXAMPLES)
@@ -83,17 +95,24 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--latex", metavar="FILE", help="write the derivation as a LaTeX document")
     b.add_argument("--markdown", metavar="FILE", help="write the derivation in Markdown")
     b.add_argument("--python", metavar="FILE", help="write gradient(params, X, Y) as a module needing numpy alone")
-    b.add_argument("--title", metavar="TEXT", help="the title of the LaTeX document")
+    b.add_argument("--title", metavar="TEXT", help="the title of the LaTeX document (plain text)")
+    b.add_argument("--force", action="store_true", help="overwrite output files that exist")
 
     c = command("check", "check a gradient numerically against central differences",
                 CHECK_EXAMPLES, cmd_check)
     expression_options(c, "a scalar expression (or use --module)")
     c.add_argument("--wrt", action="append", metavar="VAR", help="the variable(s) to check (default: all)")
     c.add_argument("--size", action="append", metavar="NAME=N", help="a number for a named size; repeatable")
-    c.add_argument("--module", metavar="FILE", help="a module written by jacobi backprop --python")
+    c.add_argument("--module", metavar="FILE",
+                   help="a module written by jacobi backprop --python; it is imported, so its code runs: "
+                        "trusted files only")
     c.add_argument("--layers", metavar="N0,N1,...", help="the module's layer sizes, if it does not record them")
-    c.add_argument("--seed", type=int, default=0, help="seed of the random point (default 0)")
-    c.add_argument("--tol", type=float, default=1e-6, help="largest relative error accepted (default 1e-6)")
+    c.add_argument("--seed", type=seed, default=0, help="seed of the random point (default 0)")
+    c.add_argument("--tol", type=tolerance, default=1e-6, help="largest relative error accepted (default 1e-6)")
+    c.add_argument("--max-entries", type=count, default=MAX_ENTRIES, metavar="N",
+                   help=f"largest array the check may build (default {MAX_ENTRIES:_} entries)")
+    c.add_argument("--max-evals", type=count, default=MAX_EVALS, metavar="N",
+                   help=f"most evaluations by central differences (default {MAX_EVALS:_})")
     return top
 
 
@@ -129,7 +148,10 @@ def main(argv=None) -> int:
     argv = _expression_last(parser, list(sys.argv[1:] if argv is None else argv))
     try:
         args = parser.parse_args(argv)
-    except SystemExit as stop:  # --help, --version, usage errors (status 2)
+    except UsageError as err:
+        _error(str(err))
+        return EXIT_USAGE
+    except SystemExit as stop:  # --help, --version
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     try:
         return args.run(args)
@@ -145,6 +167,9 @@ def main(argv=None) -> int:
             return 0
         _error(f"{err.strerror or err}: {err.filename}" if err.filename else str(err))
         return EXIT_USAGE
+    except MemoryError:  # a budget raised past what the machine holds (jacobi check --max-entries)
+        _error("out of memory; lower the sizes or the check's --max-entries")
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except Exception as err:  # a bug in jacobi, not in the input
@@ -156,5 +181,5 @@ def main(argv=None) -> int:
 
 
 
-__all__ = ["EXIT_FAILED", "EXIT_INTERNAL", "EXIT_USAGE", "build_parser", "cmd_backprop", "cmd_check", "cmd_diff",
-           "layer_sizes", "main"]
+__all__ = ["EXIT_FAILED", "EXIT_INTERNAL", "EXIT_USAGE", "UsageError", "build_parser", "cmd_backprop", "cmd_check",
+           "cmd_diff", "layer_sizes", "main"]

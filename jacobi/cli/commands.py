@@ -1,12 +1,17 @@
 """The three commands: jacobi diff, jacobi backprop, jacobi check."""
 from __future__ import annotations
 
+import contextlib
 import importlib.machinery
 import importlib.util
 import inspect
+import io
 import os
+import warnings
 
 from .. import core as P
+from ..core import functions as F
+from ..core.rules import latex_text
 from ..core.shapes import JacobiError
 from .options import (
     EXIT_FAILED,
@@ -15,6 +20,7 @@ from .options import (
     layer_sizes,
     listing,
     name_list,
+    output_paths,
     positive,
     read_expression,
     shape_text,
@@ -95,25 +101,45 @@ def cmd_backprop(args) -> int:
         names = ", ".join(s for s in sizes if isinstance(s, str))
         raise JacobiError(f"--python needs a number for every layer size; {names} "
                           f"{'is a name' if ',' not in names else 'are names'}")
-    acts = name_list([args.activation], "--activation")
+    if args.title is not None and not args.title.strip():
+        raise JacobiError("--title is empty")
+    outputs = dict(output_paths(args, ("--latex", "--markdown", "--python")))
+    acts = [_activation_name(a, "--activation") for a in name_list([args.activation], "--activation", unique=False)]
+    output = None if args.output is None else _activation_name(args.output, "--output")
     activation = acts[0] if len(acts) == 1 else acts
-    net = Network(sizes, activation=activation, output=args.output, cost=args.cost)
+    net = Network(sizes, activation=activation, output=output, cost=args.cost)
     bp = net.backprop(batch=args.batch)
     hidden = ", ".join(_fname(a) for a in net.activations[:-1]) or "no"
     print(f"network [{', '.join(str(s) for s in net.sizes)}]: {hidden} hidden "
           f"{'layer' if net.L == 2 else 'layers'}, {_fname(net.activations[-1])} output, {args.cost} cost"
           + (", mini-batch" if args.batch else ""))
     print(bp)
-    title = args.title or f"Backpropagation for the network [{', '.join(str(s) for s in net.sizes)}]"
-    if args.latex:
+    title = latex_text(args.title or f"Backpropagation for the network [{', '.join(str(s) for s in net.sizes)}]")
+    if "--latex" in outputs:
         _write(args.latex, bp.derivation.to_document(title=title), "the derivation as a LaTeX document")
-    if args.markdown:
+    if "--markdown" in outputs:
         _write(args.markdown, bp.derivation.to_markdown(), "the derivation in Markdown")
-    if args.python:
+    if "--python" in outputs:
         fn = net.gradient_function()
         fn.write(args.python)
         print(f"wrote {args.python} (gradient(params, X, Y), numpy alone)")
     return 0
+
+
+def _activation_name(text: str, what: str) -> str:
+    """A name from the activations' list (jacobi.core.functions.activations()), or softmax for --output."""
+    names = name_list([text], what) if what == "--output" else [text]
+    if len(names) != 1:
+        raise JacobiError(f"{what} {text!r}: the output layer has one activation")
+    name, known = names[0], F.activations()
+    if name in known or name == "softmax" and what == "--output":
+        return name
+    if name == "softmax":
+        raise JacobiError(f"{what} softmax: softmax is an output activation (--output softmax); hidden layers "
+                          f"take {', '.join(known)}")
+    kind = f"{name} is not an activation" if name in F.FUNCTIONS else "unknown activation"
+    raise JacobiError(f"{what} {name}: {kind}; use one of {', '.join(known)}"
+                      + (" or softmax" if what == "--output" else ""))
 
 
 def _fname(a) -> str:
@@ -131,6 +157,15 @@ def _write(path: str, text: str, what: str):
 
 
 def cmd_check(args) -> int:
+    from ..calculus.check import BudgetError
+
+    try:
+        return _check(args)
+    except BudgetError as err:  # name the command's options, not check_gradient's keywords
+        raise JacobiError(err.text(f"--max-{err.kind} ")) from None
+
+
+def _check(args) -> int:
     if args.module is not None:
         if args.expr is not None:
             raise JacobiError("give an expression or --module FILE, not both")
@@ -163,7 +198,8 @@ def cmd_check(args) -> int:
                 n += 1
             sizes[k] = n
             n += 1
-    result = check_gradient(f, ws, sizes=sizes, seed=args.seed, tol=args.tol)
+    result = check_gradient(f, ws, sizes=sizes, seed=args.seed, tol=args.tol, max_entries=args.max_entries,
+                            max_evals=args.max_evals)
     out = header(res, res.name or "f")
     if sizes:
         out.append("sizes: " + ", ".join(f"{k}={v}" for k, v in sizes.items()))
@@ -171,25 +207,37 @@ def cmd_check(args) -> int:
     return 0 if result.ok else EXIT_FAILED
 
 
+# The module protocol: gradient(params, X, Y) -> (cost, [(dW1, db1), ...]) and SIZES = [n0, n1, ..., nL]
+# (or --layers), as jacobi backprop --python writes it.  The module is imported, so its code runs; whatever
+# it does that a gradient module should not (exit, raise, print, warn) is bad input, reported in one line.
+
 
 def _check_module(args) -> int:
     import numpy as np
 
     from ..calculus import check_gradient
+    from ..calculus.check import function_budget
 
     if args.wrt or args.shape or args.distribution or args.strict:
         raise JacobiError("--wrt, --shape, --distribution and --strict go with an expression, not --module")
-    mod = _load(args.module)
+    path = args.module
+    mod = _load(path)
     fn = getattr(mod, "gradient", None)
     if not callable(fn):
-        raise JacobiError(f"{args.module} has no function gradient(params, X, Y); write one with "
+        raise JacobiError(f"{path} has no function gradient(params, X, Y); write one with "
                           "jacobi backprop --python FILE")
     if args.layers:
         sizes = layer_sizes(args.layers)
-    elif isinstance(getattr(mod, "SIZES", None), (list, tuple)):
-        sizes = list(mod.SIZES)
+    elif hasattr(mod, "SIZES"):
+        sizes = mod.SIZES
+        if not isinstance(sizes, (list, tuple)):
+            raise JacobiError(f"{path}: SIZES is a {type(sizes).__name__}, not a list of layer sizes such as "
+                              "[4, 3, 2]")
+        if len(sizes) < 2:
+            raise JacobiError(f"{path}: SIZES = {list(sizes)!r:.40} names no layer (a network needs an input and "
+                              "an output size), so there would be nothing to check")
     else:
-        raise JacobiError(f"{args.module} does not record its layer sizes (SIZES); give them with --layers")
+        raise JacobiError(f"{path} does not record its layer sizes (SIZES); give them with --layers")
     given = {k: positive(v, f"--size {k}") for k, v in assignments(args.size, "--size").items()}
     ns = []
     for s in sizes:
@@ -198,31 +246,67 @@ def _check_module(args) -> int:
                 raise JacobiError(f"the layer size {s} needs a number: --size {s}=N")
             s = given[s]
         if isinstance(s, bool) or not isinstance(s, int) or s < 1:
-            raise JacobiError(f"{args.module}: {s!r} is not a layer size")
+            raise JacobiError(f"{path}: {s!r:.40} is not a layer size")
         ns.append(s)
+    m = 5
+    function_budget(ns, m, args.max_entries, args.max_evals)
     rng = np.random.default_rng(args.seed)
     params = []
     for l in range(1, len(ns)):
         lim = np.sqrt(6.0 / (ns[l] + ns[l - 1]))
         params.append((rng.uniform(-lim, lim, size=(ns[l], ns[l - 1])), rng.uniform(-0.5, 0.5, size=ns[l])))
-    m = 5
     X = rng.normal(size=(m, ns[0]))
     Y = rng.uniform(0.1, 1.0, size=(m, ns[-1]))
     Y /= Y.sum(axis=1, keepdims=True)  # rows that sum to one suit every cost (cross-entropy needs them)
-    result = check_gradient(fn, params=params, X=X, Y=Y, tol=args.tol)
-    print(f"module {args.module}: network [{', '.join(map(str, ns))}], {m} random examples\n{result}")
+
+    def guarded(params, X, Y):
+        return _contained(path, "gradient(params, X, Y)", lambda: fn(params, X, Y))
+
+    result = check_gradient(guarded, params=params, X=X, Y=Y, tol=args.tol, max_entries=args.max_entries,
+                            max_evals=args.max_evals)
+    print(f"module {path}: network [{', '.join(map(str, ns))}], {m} random examples\n{result}")
     return 0 if result.ok else EXIT_FAILED
 
 
 def _load(path: str):
     """Import the user's own module file (it runs, as any import does)."""
+    if not path.strip():
+        raise JacobiError("--module: the file name is empty")
+    if os.path.isdir(path):
+        raise JacobiError(f"--module {path}: is a folder, not a file")
     if not os.path.isfile(path):
         raise JacobiError(f"no such file: {path}")
     loader = importlib.machinery.SourceFileLoader("_jacobi_checked_module", path)
     spec = importlib.util.spec_from_loader(loader.name, loader)
     mod = importlib.util.module_from_spec(spec)
-    try:
-        loader.exec_module(mod)
-    except Exception as err:  # the file is the user's: any failure is bad input
-        raise JacobiError(f"cannot import {path}: {type(err).__name__}: {err}") from None
+    _contained(path, "importing it", lambda: loader.exec_module(mod))
     return mod
+
+
+def _contained(path: str, what: str, run):
+    """run() for the module's code: an exit, an exception, output or a warning becomes a one-line JacobiError."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = run()
+    except KeyboardInterrupt:
+        raise
+    except SystemExit as stop:
+        raise JacobiError(f"{path}: {what} called sys.exit({stop.code!r:.40}); a checked module must not exit") \
+            from None
+    except BaseException as exc:  # noqa: BLE001 - the module is the user's: any failure of it is bad input
+        raise JacobiError(f"{path}: {what} raised {type(exc).__name__}: {_clip(exc)}") from None
+    for stream, text in (("stdout", out.getvalue()), ("stderr", err.getvalue())):
+        if text:
+            raise JacobiError(f"{path}: {what} wrote to {stream} ({_clip(text)!r}); a checked module must not print")
+    if caught:
+        w = caught[0]
+        raise JacobiError(f"{path}: {what} warned: {w.category.__name__}: {_clip(w.message)}")
+    return result
+
+
+def _clip(text, n: int = 120) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[:n - 3] + "..."

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import textwrap
 
+from ..calculus.check import MAX_ENTRIES, MAX_EVALS
 from ..core import callables as C
 from ..core import functions as F
 
@@ -67,16 +68,21 @@ examples:
         f"softmax.  Costs: {costs_list()}.")
 
 
-CHECK_EXAMPLES = """\
+CHECK_EXAMPLES = f"""\
 examples:
   jacobi check "sum((sigmoid(W @ x + b) - y) ** 2) / 2" --wrt W,b
   jacobi check "log(sum(exp(z)))" --size n=5
   jacobi check --module mlp_grad.py
 
-An expression is checked at a seeded random point: its symbolic gradient
+An expression is checked at a seeded random point inside its domain (log,
+sqrt and non-integer powers get positive numbers): its symbolic gradient
 (jacobi's) against central differences of the expression.  Sizes not given
 with --size are 3, 4, 5, ... in order of appearance; --wrt defaults to every
-variable.  A module written by `jacobi backprop --python` is imported (it is
-your own file) and its gradient(params, X, Y) is checked the same way on
-random parameters and data.  Exit status 0 if the relative error is within
---tol, 1 if not."""
+variable.  --module imports FILE, so its code runs: use it on files you trust,
+such as those `jacobi backprop --python` writes.  It must define
+gradient(params, X, Y) -> (cost, [(dW1, db1), ...]) and SIZES = [n0, ..., nL]
+(or give --layers), and must not exit, raise, print or warn; its gradient is
+checked the same way on random parameters and data.  A check is refused before
+it starts if an array would exceed --max-entries ({MAX_ENTRIES:_}) entries or the
+central differences --max-evals ({MAX_EVALS:_}) evaluations.  Exit status 0 if the
+relative error is within --tol, 1 if not, 2 for bad input."""

@@ -1,23 +1,30 @@
 """Reading the command's options: names, NAME=VALUE pairs, layer sizes, the expression and its variables."""
 from __future__ import annotations
 
+import argparse
+import math
+import os
+import re
+
 from ..core.shapes import JacobiError
 from ..parse import parse_result
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
+_DIGITS = 18  # longer numbers are refused before int() reads them (Python refuses 4300 digits itself)
 
 _NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 
 
-def name_list(values: list | None, what: str) -> list[str]:
-    """NAME options given several times and/or comma-separated, in order, without repeats."""
+def name_list(values: list | None, what: str, unique: bool = True) -> list[str]:
+    """NAME options given several times and/or comma-separated, in order; without repeats if unique
+    (a per-layer list such as --activation relu,tanh,relu keeps them)."""
     out: list[str] = []
     for v in values or []:
         for part in v.split(","):
             part = part.strip()
             if not part or not part[0].isalpha() or any(c not in _NAME_CHARS for c in part):
                 raise JacobiError(f"{what} {v!r}: {part!r} is not a name")
-            if part not in out:
+            if not unique or part not in out:
                 out.append(part)
     return out
 
@@ -36,9 +43,17 @@ def assignments(values: list | None, what: str) -> dict:
     return out
 
 
+# 3, n, 2x3, mxn, m x n, 2,3 or scalar: sizes are numbers or names, never products such as 2*n
+_SHAPE = re.compile(r"\s*(?:scalar|\w+(?:\s*[x×,]\s*\w+)?)\s*", re.ASCII)
+
+
 def read_expression(args):
     """The expression of a diff or check command, its declarations checked against it."""
     shapes = assignments(args.shape, "--shape")
+    for name, spec in shapes.items():
+        if not _SHAPE.fullmatch(spec):
+            raise JacobiError(f"--shape {name}={spec}: {spec!r} is not a shape; a size is a number or a name: "
+                              "3, n, 2x3, mxn or scalar")
     dists = name_list(args.distribution, "--distribution")
     res = parse_result(args.expr, shapes, strict=args.strict, distributions=dists)
     for name in list(shapes) + dists:
@@ -87,6 +102,8 @@ def layer_sizes(text: str) -> list:
         if not p:
             raise JacobiError(f"--layers {text!r}: size {k} is empty")
         if p.isascii() and p.isdigit():
+            if len(p) > _DIGITS:
+                raise JacobiError(f"--layers: size {k} ({p:.40}...) is too large")
             if int(p) < 1:
                 raise JacobiError(f"--layers {text!r}: size {k} is {p}; a layer has at least one neuron")
             out.append(int(p))
@@ -99,7 +116,58 @@ def layer_sizes(text: str) -> list:
 
 
 def positive(v: str, what: str) -> int:
-    if not (v.isascii() and v.isdigit()) or int(v) < 1:
-        raise JacobiError(f"{what}={v}: a size is a positive integer")
+    if not (v.isascii() and v.isdigit()) or len(v) > _DIGITS or int(v) < 1:
+        raise JacobiError(f"{what}={v:.40}: a size is a positive integer below 10**{_DIGITS}")
     return int(v)
 
+
+
+
+def output_paths(args, options: tuple) -> list:
+    """The (option, path) pairs of the output files asked for, refused before anything is written: an empty
+    name, a folder, a missing folder, one file named twice, or an existing file without --force."""
+    out, seen = [], {}
+    for opt in options:
+        path = getattr(args, opt.lstrip("-"))
+        if path is None:
+            continue
+        if not path.strip():
+            raise JacobiError(f"{opt}: the file name is empty")
+        full = os.path.abspath(path)
+        if full in seen:
+            raise JacobiError(f"{seen[full]} and {opt} name the same file {path}")
+        seen[full] = opt
+        folder = os.path.dirname(full)
+        if os.path.isdir(full):
+            raise JacobiError(f"{opt} {path}: is a folder, not a file")
+        if not os.path.isdir(folder):
+            raise JacobiError(f"{opt} {path}: No such file or directory: {os.path.dirname(path) or folder}")
+        if os.path.exists(full) and not args.force:
+            raise JacobiError(f"{opt} {path}: the file exists; add --force to overwrite it")
+        out.append((opt, path))
+    return out
+
+
+def count(text: str) -> int:
+    """A positive integer option value (underscores allowed: 1_000_000); argparse reports the error."""
+    t = text.strip().replace("_", "")
+    if not (t.isascii() and t.isdigit()) or len(t) > _DIGITS or int(t) < 1:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a positive integer below 10**{_DIGITS}")
+    return int(t)
+
+
+def seed(text: str) -> int:
+    t = text.strip()
+    if not (t.isascii() and t.isdigit()) or len(t) > _DIGITS:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a seed (an integer >= 0, below 10**{_DIGITS})")
+    return int(t)
+
+
+def tolerance(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and v >= 0):
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a tolerance (a finite number >= 0)")
+    return v

@@ -33,20 +33,36 @@ def _activation(a, where: str):
     if isinstance(a, str) and a == SOFTMAX or a is P.softmax:
         return SOFTMAX
     if isinstance(a, F.ElementwiseFunction):
-        return a
+        return _usable(a, where)
     if callable(a) and isinstance(getattr(a, "fn", None), F.ElementwiseFunction):
-        return a.fn
+        return _usable(a.fn, where)
     if isinstance(a, str):
         if a not in F.FUNCTIONS:
             raise JacobiError(
                 f"unknown activation {a!r} for {where}; use one of {', '.join(F.activations())}, 'softmax', "
                 "or an element-wise function"
             )
-        return F.get(a)
+        return _usable(F.get(a), where)
     try:
-        return F.from_sympy_function(a)
+        return _usable(F.from_sympy_function(a), where)
     except JacobiError:
         raise JacobiError(f"unknown activation {a!r} for {where}") from None
+
+
+def _usable(fn: F.ElementwiseFunction, where: str) -> F.ElementwiseFunction:
+    """fn, unless it is a registered derivative (sigmoid', relu') or its derivative is zero (step):
+    backpropagation through either gives nothing a network learns from."""
+    if fn.activation:
+        return fn
+    why = None
+    if (fn.text or "").endswith("'") or F.primal_of(fn) is not None:
+        why = f"it is the derivative {fn.text or fn.name}"
+    elif fn.deriv is not None and fn.derivative_sympy() == 0:
+        why = "its derivative is zero everywhere, so no gradient flows through it"
+    if why:
+        raise JacobiError(f"{fn.name} cannot be the activation of {where}: {why}; use one of "
+                          f"{', '.join(F.activations())}, 'softmax', or an element-wise function")
+    return fn
 
 
 class Network:
