@@ -40,6 +40,9 @@ class ElementwiseFunction:
     text: str | None = None  # plain-text name (defaults to name)
     sympy: type | None = None  # the SymPy function class that stands for it
     activation: bool = False  # offered as a network's activation (the help's and the tests' list)
+    # the set of values it takes on the reals (a SymPy set), where known: a cost that takes logs of its output
+    # (jacobi.nn.costs) needs it inside the cost's own domain
+    image: sp.Set | None = None
 
     def __hash__(self):
         return id(self)
@@ -114,11 +117,14 @@ def S(name: str):
 # The built-in functions.
 
 _SIGMOID = """def _sigmoid(x):
-    # sigma(x) = (1 + tanh(x/2)) / 2: no exp, so no overflow for any x
-    s = np.tanh(x * 0.5)
-    s *= 0.5
-    s += 0.5
-    return s
+    # sigma(x) = 1/(1 + e^-x) for x >= 0, e^x/(1 + e^x) below: exp of -|x| only, so no overflow
+    # for any x, and a few ulps of relative error on both tails
+    # (max(e, [x >= 0]) picks the numerator, e = e^-|x|; np.where is far slower)
+    e = np.exp(-np.abs(x))
+    d = e + 1
+    e = np.maximum(e, x >= 0)
+    e /= d
+    return e
 """
 
 register(ElementwiseFunction(
@@ -127,26 +133,29 @@ register(ElementwiseFunction(
     deriv=lambda: S("sigmoid_prime")(t),
     code={"numpy": "_sigmoid({x})", "jax": "jax.nn.sigmoid({x})", "torch": "torch.sigmoid({x})"},
     helpers={"numpy": {"_sigmoid": _SIGMOID}},
-    prime_in_output=a * (1 - a), domain=(-4.0, 4.0),
+    prime_in_output=a * (1 - a), domain=(-4.0, 4.0), image=sp.Interval.open(0, 1),
 ))
 register(ElementwiseFunction(
     name="sigmoid_prime", latex=r"\sigma'", text="sigmoid'",
     definition=sp.Lambda(t, sp.exp(-t) / (1 + sp.exp(-t)) ** 2),
     deriv=lambda: S("sigmoid_prime")(t) * (1 - 2 * S("sigmoid")(t)),
-    code={"numpy": "_sigmoid_prime({x})", "jax": "(jax.nn.sigmoid({x}) * (1 - jax.nn.sigmoid({x})))",
-          "torch": "(torch.sigmoid({x}) * (1 - torch.sigmoid({x})))"},
-    helpers={"numpy": {
-        "_sigmoid": _SIGMOID,
-        "_sigmoid_prime": "def _sigmoid_prime(x):\n    s = _sigmoid(x)\n    return s * (1 - s)\n",
-    }},
-    domain=(-4.0, 4.0),
+    # sigma(x) sigma(-x), never sigma (1 - sigma): 1 - sigma(x) cancels for large x
+    code={"numpy": "_sigmoid_prime({x})", "jax": "(jax.nn.sigmoid({x}) * jax.nn.sigmoid(-{x}))",
+          "torch": "(torch.sigmoid({x}) * torch.sigmoid(-{x}))"},
+    helpers={"numpy": {"_sigmoid_prime": """def _sigmoid_prime(x):
+    # e^-|x| / (1 + e^-|x|)^2, even in x: exp of -|x| only
+    e = np.exp(-np.abs(x))
+    d = 1 + e
+    return e / (d * d)
+"""}},
+    domain=(-4.0, 4.0), image=sp.Interval.Lopen(0, sp.Rational(1, 4)),
 ))
 register(ElementwiseFunction(
     name="tanh", activation=True, latex=r"\tanh",
     definition=sp.Lambda(t, sp.tanh(t)),
     deriv=lambda: S("tanh_prime")(t),
     code={"numpy": "np.tanh({x})", "jax": "jnp.tanh({x})", "torch": "torch.tanh({x})"},
-    prime_in_output=1 - a**2,
+    prime_in_output=1 - a**2, image=sp.Interval.open(-1, 1),
 ))
 register(ElementwiseFunction(
     name="tanh_prime", latex=r"\tanh'", text="tanh'",
@@ -154,6 +163,7 @@ register(ElementwiseFunction(
     deriv=lambda: -2 * S("tanh")(t) * S("tanh_prime")(t),
     code={"numpy": "(1 - np.tanh({x}) ** 2)", "jax": "(1 - jnp.tanh({x}) ** 2)",
           "torch": "(1 - torch.tanh({x}) ** 2)"},
+    image=sp.Interval.Lopen(0, 1),
 ))
 _CONV = "the derivative at 0 is taken as 0 (step(0) = 0)"
 register(ElementwiseFunction(
@@ -162,7 +172,7 @@ register(ElementwiseFunction(
     deriv=lambda: S("relu_prime")(t),
     code={"numpy": "np.maximum({x}, 0)", "jax": "jnp.maximum({x}, 0)", "torch": "torch.relu({x})"},
     prime_in_output=S("step")(a) if "step" in FUNCTIONS else None,
-    smooth=False, convention=_CONV,
+    smooth=False, convention=_CONV, image=sp.Interval(0, sp.oo),
 ))
 register(ElementwiseFunction(
     name="relu_prime", latex=r"\operatorname{ReLU}'", text="relu'",
@@ -170,7 +180,7 @@ register(ElementwiseFunction(
     deriv=lambda: sp.Integer(0),
     code={"numpy": "({x} > 0).astype({x}.dtype)", "jax": "({x} > 0).astype({x}.dtype)",
           "torch": "({x} > 0).to({x}.dtype)"},
-    smooth=False, convention=_CONV,
+    smooth=False, convention=_CONV, image=sp.FiniteSet(0, 1),
 ))
 register(ElementwiseFunction(
     name="step", latex=r"\operatorname{step}",
@@ -178,7 +188,7 @@ register(ElementwiseFunction(
     deriv=lambda: sp.Integer(0),
     code={"numpy": "({x} > 0).astype({x}.dtype)", "jax": "({x} > 0).astype({x}.dtype)",
           "torch": "({x} > 0).to({x}.dtype)"},
-    smooth=False, convention="step(z) = 1 for z > 0 and 0 for z <= 0",
+    smooth=False, convention="step(z) = 1 for z > 0 and 0 for z <= 0", image=sp.FiniteSet(0, 1),
 ))
 FUNCTIONS["relu"].prime_in_output = S("step")(t)  # relu'(z) = step(z); a > 0 exactly where z > 0
 register(ElementwiseFunction(
@@ -186,29 +196,31 @@ register(ElementwiseFunction(
     definition=sp.Lambda(t, sp.exp(t)),
     deriv=lambda: sp.exp(t),
     code={"numpy": "np.exp({x})", "jax": "jnp.exp({x})", "torch": "torch.exp({x})"},
-    prime_in_output=a,
+    prime_in_output=a, image=sp.Interval.open(0, sp.oo),
 ), sympy_class=sp.exp)
 register(ElementwiseFunction(
     name="log", latex=r"\log",
     definition=sp.Lambda(t, sp.log(t)),
     deriv=lambda: 1 / t,
     code={"numpy": "np.log({x})", "jax": "jnp.log({x})", "torch": "torch.log({x})"},
-    domain=(0.2, 3.0),
+    domain=(0.2, 3.0), image=sp.Reals,
 ), sympy_class=sp.log)
 register(ElementwiseFunction(
     name="softplus", activation=True, latex=r"\operatorname{softplus}",
     definition=sp.Lambda(t, sp.log(1 + sp.exp(t))),
     deriv=lambda: S("sigmoid")(t),
+    # torch's F.softplus turns linear past its threshold (20): logaddexp is exact there too
     code={"numpy": "np.logaddexp(0, {x})", "jax": "jax.nn.softplus({x})",
-          "torch": "torch.nn.functional.softplus({x})"},
-    prime_in_output=1 - sp.exp(-a),
+          "torch": "torch.logaddexp({x}, {x}.new_zeros(()))"},
+    # softplus'(z) = sigma(z) from z, not 1 - e^-a from the output: that cancels for z < 0, where a is small
+    prime_in_output=S("sigmoid")(t), image=sp.Interval.open(0, sp.oo),
 ))
 register(ElementwiseFunction(
     name="identity", activation=True, latex=r"\operatorname{id}",
     definition=sp.Lambda(t, t),
     deriv=lambda: sp.Integer(1),
     code={"numpy": "{x}", "jax": "{x}", "torch": "{x}"},
-    prime_in_output=sp.Integer(1),
+    prime_in_output=sp.Integer(1), image=sp.Reals,
 ))
 
 

@@ -9,23 +9,46 @@ generated code computes:
     log softmax(z) = log_softmax(z)            (log-sum-exp)
     log sigma(z)   = z - softplus(z)
     log(1 - sigma(z)) = -softplus(z)
+    log(1 - softmax(z)) = logsumexp of the other entries - logsumexp(z)
 
 so no log of an underflowed probability is ever taken.  A record also says
 what target the cost expects: cross-entropy's y has columns that sum to one
 (``distribution=True`` on y, which is what lets the simplifier cancel
-delta^L to a^L - y).  Adding a cost is one ``register_cost(Cost(...))``.
+delta^L to a^L - y), and what outputs it is defined on (``output_range``):
+a network whose output activation takes values outside it (the function
+record's ``image``) is refused.  Adding a cost is one ``register_cost(Cost(...))``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
 
+import sympy as sp
+
 from .. import core as P
 from ..core import functions as F
 from ..core.expr import Expr, rewrite
 from ..core.shapes import JacobiError
+from .logits import log1m_softmax, softmax_bce_grad
 
 SOFTMAX = "softmax"  # the output activation that is not element-wise
+
+
+def softmax_image(n) -> sp.Set:
+    """The values softmax takes on n entries: (0, 1), and {1} for one entry (a symbolic n is taken as >= 2)."""
+    return sp.FiniteSet(1) if n == 1 else sp.Interval.open(0, 1)
+
+
+def _fmt_set(s: sp.Set) -> str:
+    if isinstance(s, sp.Interval):
+        lo = "-inf" if s.start == -sp.oo else str(s.start)
+        hi = "inf" if s.end == sp.oo else str(s.end)
+        return f"{'(' if s.left_open else '['}{lo}, {hi}{')' if s.right_open else ']'}"
+    if s == sp.Reals:
+        return "(-inf, inf)"
+    if isinstance(s, sp.FiniteSet):
+        return "{" + ", ".join(str(v) for v in s.args) + "}"
+    return str(s)
 
 
 def _one_minus(x: Expr) -> Expr | None:
@@ -44,7 +67,7 @@ def _one_minus(x: Expr) -> Expr | None:
 
 class LogitLog:
     """The log a cost takes of the output a = f(z), written from the logits z where f allows:
-    log a for softmax and sigmoid, log(1 - a) for sigmoid; any other log is the plain one."""
+    log a and log(1 - a) for softmax and sigmoid; any other log is the plain one."""
 
     def __init__(self, a: Expr, z: Expr, output):
         self.a, self.z, self.output = a, z, output
@@ -57,8 +80,11 @@ class LogitLog:
                 return P.log_softmax(z)
             if sig:
                 return P.sub(z, P.apply(F.get("softplus"), z))  # log sigma(z) = z - softplus(z)
-        elif sig and _one_minus(x) is self.a:
-            return P.neg(P.apply(F.get("softplus"), z))  # log(1 - sigma(z)) = -softplus(z)
+        elif _one_minus(x) is self.a:
+            if sig:
+                return P.neg(P.apply(F.get("softplus"), z))  # log(1 - sigma(z)) = -softplus(z)
+            if self.output == SOFTMAX:
+                return log1m_softmax(z)
         return P.log(x)
 
 
@@ -74,6 +100,32 @@ class Cost:
     formula: Callable  # (a, y, log) -> scalar expression; log is applied to the output's terms
     distribution: bool = False  # the target's columns sum to one (probabilities over the classes)
     text: str = ""  # the formula for people
+    output_range: sp.Set | None = None  # the output values a on which C is defined (None: any real)
+    range_reason: str = ""  # why, for the refusal's message
+    target: str = "any real numbers"  # the target convention, for people (the README states it too)
+    # (z, y, output) -> dC/dz computed from the logits, where the derived delta^L cancels catastrophically
+    # (it divides by a - 1); None keeps the derived form
+    logit_grad: Callable | None = None
+
+    def check_output(self, output, n) -> None:
+        """Refuse an output activation (a record or SOFTMAX, on n entries) whose values leave output_range.
+
+        An output whose range is not known (a user's function) is let through."""
+        if self.output_range is None:
+            return
+        image = softmax_image(n) if output == SOFTMAX else getattr(output, "image", None)
+        if image is None or image.is_subset(self.output_range) is not False:
+            return
+        name = output if output == SOFTMAX else output.name
+        raise JacobiError(
+            f"the cost {self.name} is not defined for the output activation {name}: {self.range_reason}, so it "
+            f"needs outputs in {_fmt_set(self.output_range)}, and {name}"
+            + (f" on {n} entr{'y' if n == 1 else 'ies'}" if output == SOFTMAX else "")
+            + f" takes values in {_fmt_set(image)}; use {self._fits(n)} as the output, or the cost mse")
+
+    def _fits(self, n) -> str:
+        images = {f: F.get(f).image for f in F.activations()} | {SOFTMAX: softmax_image(n)}
+        return " or ".join(f for f, im in images.items() if im is not None and im.is_subset(self.output_range))
 
     def expr(self, a: Expr, y: Expr) -> Expr:
         """The cost the network is derived from."""
@@ -136,9 +188,15 @@ register_cost(Cost(
 register_cost(Cost(
     "cross_entropy", lambda a, y, log: P.neg(P.sum_(P.mul(y, log(a)))), distribution=True,
     text="C = -sum y log a, the columns of y summing to one",
+    output_range=sp.Interval.Lopen(0, 1),
+    range_reason="it takes log a, and is bounded below only where a <= 1 (a probability)",
+    target="a probability distribution over the classes for each example: entries summing to one",
 ))
 register_cost(Cost(
     "binary_cross_entropy",
     lambda a, y, log: P.neg(P.sum_(P.add(P.mul(y, log(a)), P.mul(P.sub(1, y), log(P.sub(1, a)))))),
     text="C = -sum (y log a + (1 - y) log(1 - a))",
+    output_range=sp.Interval.open(0, 1), range_reason="it takes log a and log(1 - a)",
+    target="a probability in [0, 1] for each entry (several entries of an example may be 1)",
+    logit_grad=lambda z, y, output: softmax_bce_grad(z, y) if output == SOFTMAX else None,
 ))

@@ -5,12 +5,13 @@ code that stores examples as rows, as numpy users do.  On the way, four
 rewrites make the code as fast and as stable as careful hand-written backprop:
 
 * sigma'(z^l) is computed from the layer's output (a (1 - a), 1 - a^2), the
-  forms the registry gives, so no derivative function is evaluated;
+  forms the registry gives (softplus' as sigmoid(z), which does not cancel);
 * the mean's 1/m is applied once, to delta^L: BP2 is linear in delta^{l+1},
   so every later delta and gradient inherits it;
 * the cost is computed from the logits, the stable form its record in
   jacobi.nn.costs gives: log(softmax(z)) through log-sum-exp,
-  log(sigma(z)) = z - softplus(z), log(1 - sigma(z)) = -softplus(z);
+  log(sigma(z)) = z - softplus(z), log(1 - sigma(z)) = -softplus(z), and
+  delta^L too where the record gives it (binary cross-entropy on softmax);
 * softmax and log-softmax of the same logits share one exp.
 """
 from __future__ import annotations
@@ -125,6 +126,8 @@ class GradientFunction:
         self._f = ns[fname]
 
     def __call__(self, params, X, Y):
+        if self.net.cost_record.distribution:
+            Y = _check_distributions(Y, self.net.cost_record.name)
         try:
             return self._f(params, X, Y)
         except (ValueError, TypeError, IndexError) as err:
@@ -153,6 +156,32 @@ class GradientFunction:
     def write(self, path) -> None:
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(self.source)
+
+
+_ROW_TOL = 1e-5  # a few float32 roundings over thousands of classes
+
+
+def _check_distributions(Y, cost: str):
+    """Y (examples as rows), refused where a row does not sum to one: the generated delta^L = a^L - y
+    is the gradient of -sum y log softmax(z) only then (in general it is a^L sum(y) - y)."""
+    if not hasattr(Y, "sum"):
+        Y = np.asarray(Y)
+    if getattr(Y, "ndim", None) != 2:
+        return Y  # a shape error, reported as one by the call
+    off = abs(Y.sum(-1) - 1) > _ROW_TOL
+    try:
+        if not bool(off.any()):
+            return Y
+    except TypeError:  # traced (jax.jit): values are not known; the caller's transformation stands
+        return Y
+    sums = np.asarray(Y.sum(-1).tolist())
+    rows = np.flatnonzero(np.asarray(off.tolist()))
+    shown = ", ".join(f"{r} (sums to {sums[r]:.6g})" for r in rows[:5])
+    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    raise ShapeError(
+        f"the cost {cost} takes each row of Y to be a probability distribution summing to one (its derivation, "
+        f"delta = a - y for softmax, assumes it); row(s) {shown}{more} do not. Normalize those rows, drop masked "
+        f"(all-zero) examples, or use binary_cross_entropy for multi-hot targets")
 
 
 def gradient_source(net, backend_name="numpy", fname: str = "gradient") -> str:
@@ -189,6 +218,7 @@ def gradient_source(net, backend_name="numpy", fname: str = "gradient") -> str:
     for l in range(L, 0, -1):
         d = output_forms(bp.delta(l), defs)
         if l == L:
+            d = _logit_grad(net) or d
             d = P.Scale._new((), (inv_m, d))
         tag = "BP1" if l == L else "BP2"
         lines.append(Line(f"delta{l}", code_expr(S.structural(d), True),
@@ -229,6 +259,13 @@ def gradient_source(net, backend_name="numpy", fname: str = "gradient") -> str:
     sizes = "[" + ", ".join(str(s) if s.is_Integer else repr(str(s)) for s in net.sizes) + "]"
     record = f"\nSIZES = {sizes}  # n_0, ..., n_L\n"
     return doc + be.header + record + "\n\n" + helpers + "\n".join(head + body + [ret]) + "\n"
+
+
+def _logit_grad(net):
+    """delta^L as the cost record computes it from the logits, where it gives a form (else None)."""
+    hook = net.cost_record.logit_grad
+    L = net.L
+    return hook(net.z(L, True), net.y(True), net.activations[-1]) if hook is not None else None
 
 
 def _fuse_softmax(lines):

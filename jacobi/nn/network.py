@@ -95,6 +95,7 @@ class Network:
         out = default_out if output is None else _activation(output, "the output layer")
         self.activations = acts + [out]
         self.cost_record = cost_of(cost)  # the registry's record (jacobi.nn.COSTS), or the function's
+        self.cost_record.check_output(out, self.sizes[-1])  # a log of what the output can make <= 0: refused
         self.cost = cost
 
     # -- symbols --------------------------------------------------------------

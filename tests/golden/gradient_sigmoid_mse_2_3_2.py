@@ -7,11 +7,14 @@ SIZES = [2, 3, 2]  # n_0, ..., n_L
 
 
 def _sigmoid(x):
-    # sigma(x) = (1 + tanh(x/2)) / 2: no exp, so no overflow for any x
-    s = np.tanh(x * 0.5)
-    s *= 0.5
-    s += 0.5
-    return s
+    # sigma(x) = 1/(1 + e^-x) for x >= 0, e^x/(1 + e^x) below: exp of -|x| only, so no overflow
+    # for any x, and a few ulps of relative error on both tails
+    # (max(e, [x >= 0]) picks the numerator, e = e^-|x|; np.where is far slower)
+    e = np.exp(-np.abs(x))
+    d = e + 1
+    e = np.maximum(e, x >= 0)
+    e /= d
+    return e
 
 
 def gradient(params, X, Y):
