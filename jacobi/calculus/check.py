@@ -7,13 +7,17 @@ import numpy as np
 
 from ..codegen.lambdify import lambdify
 from ..core import functions as F
-from ..core.expr import Expr
-from ..core.shapes import JacobiError, concrete
+from ..core.expr import Expr, describe
+from ..core.leaves import Symbol
+from ..core.shapes import JacobiError, ShapeError, concrete, concrete_sizes
 from .derive import gradient as sym_gradient
 
 
 def random_values(symbols, sizes=None, seed=0, domain=(-1.0, 1.0)):
     """Seeded random arrays for the symbols (matching shapes; sizes fills names)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise JacobiError(f"seed must be an integer, not {seed!r}")
+    sizes = concrete_sizes(sizes)
     rng = np.random.default_rng(seed)
     out = []
     for s in symbols:
@@ -88,6 +92,9 @@ def check_gradient(f, wrt=None, *, sizes=None, values=None, params=None, X=None,
       ``jc.check_gradient(fn, params=params, X=X, Y=Y)``; every entry of
       every W and b is perturbed (float64).
     """
+    for name, v in (("eps", eps), ("tol", tol)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not v > 0:
+            raise JacobiError(f"{name} must be a positive number, not {v!r}")
     if callable(f) and not isinstance(f, Expr):
         if params is None or X is None or Y is None:
             raise JacobiError("checking a gradient function needs params=, X= and Y=")
@@ -96,7 +103,12 @@ def check_gradient(f, wrt=None, *, sizes=None, values=None, params=None, X=None,
         raise JacobiError("check_gradient takes a scalar jacobi expression or a generated gradient function")
     if wrt is None:
         raise JacobiError("check_gradient needs wrt=, the variables to check")
+    if not f.is_scalar:
+        raise ShapeError(f"check_gradient checks the gradient of a scalar; {describe(f)} is not one")
     ws = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    for w in ws:
+        if not isinstance(w, Symbol):
+            raise JacobiError(f"wrt= names the symbols (jc.scalar, jc.vector, jc.matrix) to check, not {w!r}")
     syms = list(f.symbols())
     for w in ws:
         if w not in syms:
@@ -105,7 +117,7 @@ def check_gradient(f, wrt=None, *, sizes=None, values=None, params=None, X=None,
         lo, hi = _domain(f)
         vals = random_values(syms, sizes, seed, (lo, hi))
     else:
-        vals = [np.asarray(values[s], dtype=np.float64) for s in syms]
+        vals = [_value(values, s) for s in syms]
     fnum = lambdify(syms, f)
     grads = sym_gradient(f, ws)
     if not isinstance(grads, list):
@@ -120,6 +132,23 @@ def check_gradient(f, wrt=None, *, sizes=None, values=None, params=None, X=None,
     return GradientCheck(errors, tol)
 
 
+def _value(values, s):
+    """values[s] as a float64 array of s's shape."""
+    if not isinstance(values, dict):
+        raise JacobiError(f"values must be a dict from symbols to arrays, not {values!r}")
+    if s not in values:
+        raise JacobiError(f"values gives no value for {describe(s)}")
+    try:
+        v = np.asarray(values[s], dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise JacobiError(f"the value of {s.name} is not an array of numbers: {err}") from None
+    want = tuple(int(d) if d.is_Integer else None for d in s.shape)
+    got = v.shape if v.ndim == 2 else ((v.shape[0], 1) if v.ndim == 1 else (1, 1) if v.ndim == 0 else v.shape)
+    if len(got) != 2 or any(w is not None and w != g for w, g in zip(want, got)):
+        raise ShapeError(f"the value of {s.name} has shape {v.shape}; {describe(s)} was expected")
+    return v
+
+
 def _domain(f: Expr):
     lo, hi = -1.0, 1.0
     for n in f.walk():
@@ -130,9 +159,16 @@ def _domain(f: Expr):
 
 
 def _check_function(fn, params, X, Y, eps, tol) -> GradientCheck:
-    P64 = [(np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)) for W, b in params]
-    X = np.asarray(X, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64)
+    try:
+        P64 = [(np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)) for W, b in params]
+    except (TypeError, ValueError) as err:
+        raise JacobiError(f"params must be a list of (W, b) pairs of arrays: {err}") from None
+    try:
+        X = np.asarray(X, dtype=np.float64)
+        Y = np.asarray(Y, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise JacobiError(f"X and Y must be arrays of numbers: {err}") from None
+    fn = _calling(fn)
     _, grads = fn(P64, X, Y)
     errors = {}
     for l, ((W, b), (dW, db)) in enumerate(zip(P64, grads), start=1):
@@ -149,3 +185,16 @@ def _check_function(fn, params, X, Y, eps, tol) -> GradientCheck:
                 nflat[j] = (cp - cm) / (2 * eps)
             errors[name] = rel_error(G, num)
     return GradientCheck(errors, tol)
+
+
+def _calling(fn):
+    """fn, with a failure of the user's own function reported as a JacobiError (a jacobi one passes)."""
+    def call(*args):
+        try:
+            return fn(*args)
+        except JacobiError:
+            raise
+        except Exception as err:
+            raise JacobiError(f"the gradient function {getattr(fn, '__name__', fn)!r} failed: "
+                              f"{type(err).__name__}: {err}") from err
+    return call

@@ -59,8 +59,11 @@ class Div(_Elementwise):
 
 
 def div(a, b) -> Expr:
+    from .lift import check_divisor, check_real  # lift builds with these constructors
+
+    check_divisor(as_expr(a), as_expr(b))
     a, b = _expand_pair(sizerules.DIV, a, b)
-    return Div._new((), (a, b))
+    return check_real(Div._new((), (a, b)))
 
 
 @primitive
@@ -124,10 +127,12 @@ class Power(_Elementwise):
 
 def power(a, k) -> Expr:
     a, k = as_expr(a), as_expr(k)
+    from .lift import check_real  # lift builds with these constructors
+
     sizerules.POW.check(a, k)
     if k.is_scalar or k.shape == a.shape:
-        return Power._new((), (a, k))
-    return Power._new((), (broadcast(a, k.shape), k))
+        return check_real(Power._new((), (a, k)))
+    return check_real(Power._new((), (broadcast(a, k.shape), k)))
 
 
 
