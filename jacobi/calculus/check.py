@@ -16,10 +16,10 @@ import numpy as np
 
 from ..codegen.lambdify import lambdify
 from ..core import functions as F
-from ..core.expr import Expr
-from ..core.leaves import Const
+from ..core.expr import Expr, describe
+from ..core.leaves import Const, Symbol
 from ..core.powers import Div, Power
-from ..core.shapes import JacobiError, concrete
+from ..core.shapes import JacobiError, ShapeError, concrete, concrete_sizes
 from .derive import gradient as sym_gradient
 
 MAX_ENTRIES = 10**6  # entries of any one array
@@ -59,6 +59,9 @@ def _budget(value, name: str) -> int:
 
 def random_values(symbols, sizes=None, seed=0, domain=(-1.0, 1.0)):
     """Seeded random arrays for the symbols (matching shapes; sizes fills names)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise JacobiError(f"seed must be an integer, not {seed!r}")
+    sizes = concrete_sizes(sizes)
     rng = np.random.default_rng(seed)
     out = []
     for s in symbols:
@@ -139,21 +142,26 @@ def check_gradient(f, wrt=None, *, sizes=None, values=None, params=None, X=None,
     before anything is allocated; raise them for a bigger check.
     """
     max_entries, max_evals = _budget(max_entries, "max_entries"), _budget(max_evals, "max_evals")
-    if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol >= 0):
-        raise JacobiError(f"tol must be a finite number >= 0, not {tol!r}")
+    for name, v, least in (("eps", eps, "> 0"), ("tol", tol, ">= 0")):
+        if (isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not np.isfinite(v)
+                or not (v > 0 if name == "eps" else v >= 0)):
+            raise JacobiError(f"{name} must be a finite number {least}, not {v!r}")
     if callable(f) and not isinstance(f, Expr):
         if params is None or X is None or Y is None:
             raise JacobiError("checking a gradient function needs params=, X= and Y=")
         return _check_function(f, params, X, Y, eps, tol, max_entries, max_evals)
     if not isinstance(f, Expr):
         raise JacobiError("check_gradient takes a scalar jacobi expression or a generated gradient function")
-    if not f.is_scalar:
-        raise JacobiError(f"check_gradient compares gradients of a scalar; f is {f.shape[0]} x {f.shape[1]}")
     if wrt is None:
         raise JacobiError("check_gradient needs wrt=, the variables to check")
+    if not f.is_scalar:
+        raise ShapeError(f"check_gradient checks the gradient of a scalar; {describe(f)} is not one")
     ws = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
     if not ws:
         raise JacobiError("check_gradient needs at least one variable in wrt= (an empty check proves nothing)")
+    for w in ws:
+        if not isinstance(w, Symbol):
+            raise JacobiError(f"wrt= names the symbols (jc.scalar, jc.vector, jc.matrix) to check, not {w!r}")
     syms = list(f.symbols())
     for w in ws:
         if w not in syms:
@@ -173,7 +181,7 @@ def check_gradient(f, wrt=None, *, sizes=None, values=None, params=None, X=None,
         if values is None:
             vals, got = _inside(f, syms, sizes, seed, fnum, gnum)
         else:
-            vals = [np.asarray(values[s], dtype=np.float64) for s in syms]
+            vals = [_value(values, s) for s in syms]
             got = gnum(*vals)
             if not _finite(fnum(*vals), got):
                 raise JacobiError("f or its gradient is not finite at the given values: they lie outside f's domain")
@@ -216,6 +224,23 @@ def _inside(f, syms, sizes, seed, fnum, gnum):
                       f"with entries in {', '.join(tried)}")
 
 
+def _value(values, s):
+    """values[s] as a float64 array of s's shape."""
+    if not isinstance(values, dict):
+        raise JacobiError(f"values must be a dict from symbols to arrays, not {values!r}")
+    if s not in values:
+        raise JacobiError(f"values gives no value for {describe(s)}")
+    try:
+        v = np.asarray(values[s], dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise JacobiError(f"the value of {s.name} is not an array of numbers: {err}") from None
+    want = tuple(int(d) if d.is_Integer else None for d in s.shape)
+    got = v.shape if v.ndim == 2 else ((v.shape[0], 1) if v.ndim == 1 else (1, 1) if v.ndim == 0 else v.shape)
+    if len(got) != 2 or any(w is not None and w != g for w, g in zip(want, got)):
+        raise ShapeError(f"the value of {s.name} has shape {v.shape}; {describe(s)} was expected")
+    return v
+
+
 def _domain(f: Expr):
     """(0.3, 1.5) where a part of f needs positive numbers (log, a non-integer or negative power, a quotient)."""
     for n in f.walk():
@@ -248,9 +273,13 @@ def _check_function(fn, params, X, Y, eps, tol, max_entries, max_evals) -> Gradi
     arrays = [(f"{n}{l}", *_rows_cols(A)) for l, (W, b) in enumerate(pairs, start=1) for n, A in (("W", W), ("b", b))]
     check_budget(arrays + [("X", *_rows_cols(X)), ("Y", *_rows_cols(Y))], 2 * sum(r * c for _, r, c in arrays),
                  "two per weight and bias", max_entries, max_evals)
-    P64 = [(np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)) for W, b in pairs]
-    X = np.asarray(X, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64)
+    try:
+        P64 = [(np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)) for W, b in pairs]
+        X = np.asarray(X, dtype=np.float64)
+        Y = np.asarray(Y, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise JacobiError(f"params, X and Y must be arrays of numbers: {err}") from None
+    fn = _calling(fn)
     _, grads = _call(fn, P64, X, Y)
     grads = list(grads) if isinstance(grads, (list, tuple)) else None
     if grads is None or len(grads) != len(P64):
@@ -297,3 +326,16 @@ def _call(fn, params, X, Y):
     if not np.isfinite(cost):
         raise JacobiError(f"the gradient function's cost is not finite ({cost})")
     return cost, out[1]
+
+
+def _calling(fn):
+    """fn, with a failure of the user's own function reported as a JacobiError (a jacobi one passes)."""
+    def call(*args):
+        try:
+            return fn(*args)
+        except JacobiError:
+            raise
+        except Exception as err:
+            raise JacobiError(f"the gradient function {getattr(fn, '__name__', fn)!r} failed: "
+                              f"{type(err).__name__}: {err}") from err
+    return call

@@ -6,14 +6,14 @@ from __future__ import annotations
 import sympy as sp
 
 from ..core.expr import Expr, deep
-from ..core.shapes import JacobiError, concrete
+from ..core.shapes import JacobiError, concrete, concrete_sizes
 
 MAX_ENTRIES = 4096
 
 
 class Evaluator:
     def __init__(self, sizes: dict | None, elementary: bool):
-        self.sizes = {str(k): int(v) for k, v in (sizes or {}).items()}
+        self.sizes = concrete_sizes(sizes)
         self.elementary = elementary
         self.memo: dict = {}
 

@@ -49,10 +49,15 @@ def _vars(wrt):
 
 def _funcs(f):
     if isinstance(f, sp.MatrixBase):
-        return list(f)
-    if isinstance(f, (list, tuple)):
-        return [sp.sympify(x) for x in f]
-    return [f]
+        fs = list(f)
+    elif isinstance(f, (list, tuple)):
+        fs = [sp.sympify(x) for x in f]
+    else:
+        fs = [f]
+    for x in fs:
+        if not isinstance(x, sp.Expr):
+            raise JacobiError(f"can only differentiate SymPy expressions, not {x} (a {type(x).__name__})")
+    return fs
 
 
 def gradient(f, wrt) -> sp.Matrix:

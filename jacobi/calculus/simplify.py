@@ -32,6 +32,7 @@ from ..core import functions as F
 from ..core.expr import deep
 from ..core.lift import Leaves, LiftError, Rebuilt, cluster_cut, from_sympy, to_sympy
 from ..core.rules import Rule
+from ..core.shapes import JacobiError, ShapeError
 from .rewrites import RULES, _cost
 from .rewrites.base import _tree_cost
 
@@ -273,4 +274,18 @@ def simplify(e, defs: dict | None = None) -> P.Expr:
     identities and zeros vanish, transposes move to the leaves, element-wise
     algebra cancels.  ``jc.simplify(jc.diag(u) @ v)  # u * v``"""
     e = P.as_expr(e, "simplify")
-    return Simplifier(defs).run(e)
+    return Simplifier(_check_defs(defs)).run(e)
+
+
+def _check_defs(defs):
+    """defs maps a symbol to the expression it names (v = d), each of the symbol's shape."""
+    if defs is None:
+        return None
+    if not isinstance(defs, dict):
+        raise JacobiError(f"defs must be a dict from symbols to the expressions they name, not {defs!r}")
+    for v, d in defs.items():
+        if not isinstance(v, P.Symbol) or not isinstance(d, P.Expr):
+            raise JacobiError(f"defs must map jacobi symbols to jacobi expressions, not {v!r}: {d!r}")
+        if v.shape != d.shape:
+            raise ShapeError(f"defs names {P.describe(d)} as {P.describe(v)}: the shapes differ")
+    return defs

@@ -63,6 +63,7 @@ class Backend:
     vec: str = "{x}.reshape(-1, 1, order='F')"  # a matrix's columns stacked ({x} is a postfix operand)
     unvec: str = "{x}.reshape({shape}, order='F')"  # a column laid out as r x c, column-major
     like: str = ", dtype={x}.dtype"  # keyword arguments: a new array with the dtype of {x}
+    array: str = "{np}.asarray({x}{like})"  # a 0-d array holding the number {x}
     ones: str = "{np}.ones({shape}{like})"
     zeros: str = "{np}.zeros({shape}{like})"
     eye: str = "{np}.eye({n}{like})"
@@ -167,12 +168,18 @@ def _rename(code: str, old: str, new: str) -> str:
 def _arg(v, name, ndim, asarray=None):
     """An argument as a 0-d or 2-D floating array (a vector given 1-D becomes a column); asarray turns v
     into the library's floating array (numpy's, as a written module carries this function, by default)."""
-    if asarray is None:
-        a = np.asarray(v)
-        if a.dtype.kind not in "fc":
-            a = a.astype(np.float64)
-    else:
-        a = asarray(v)
+    if v is None or isinstance(v, (str, bytes, dict, set)):
+        raise JacobiError(f"the argument {name} is not an array of numbers: {v!r}")
+    try:
+        if asarray is None:
+            a = np.asarray(v)
+            if a.dtype.kind not in "fc":
+                a = a.astype(np.float64)
+        else:
+            a = asarray(v)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise JacobiError(f"the argument {name} is not an array of numbers: {err}") from None
+
     if ndim == 0:
         if np.prod(tuple(a.shape)) != 1:
             raise ShapeError(f"the scalar argument {name} got an array of shape {tuple(a.shape)}")
@@ -284,7 +291,7 @@ register_backend(Backend(
     softmax_log="torch.softmax({x}, dim={axis}), torch.log_softmax({x}, dim={axis})",
     vec="{x}.T.reshape(-1, 1)", unvec="{x}.reshape({c}, {r}).T",
     kron="torch.kron({pa}.contiguous(), {pb}.contiguous())",  # torch.kron fails on transposed factors
-    like=", dtype={x}.dtype, device={x}.device",
+    like=", dtype={x}.dtype, device={x}.device", array="torch.tensor({x}{like})",
     helpers={"_commutation": _rename(_COMMUTATION, "np", "torch"),
              "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "torch").replace(
                  "dtype=s.dtype", "dtype=s.dtype, device=s.device")},

@@ -81,14 +81,20 @@ class Lambdified:
         exec(compile(self.source, "<jacobi.lambdify>", "exec"), ns)  # noqa: S102 - our generated code only
         self._f = ns["f"]
 
-    def __call__(self, *values):
+    def __call__(self, *values, **named):
+        if named:
+            raise JacobiError(f"pass the arguments by position ({', '.join(s.name for s in self.args)}), "
+                              f"not by name ({', '.join(named)})")
         if len(values) != len(self.args):
             raise JacobiError(f"expected {len(self.args)} arguments ({', '.join(s.name for s in self.args)}), "
                               f"got {len(values)}")
         flat = False
         bound: dict = {}
         for s, v in zip(self.args, values):
-            shape = _shape_of(v)
+            try:
+                shape = _shape_of(v)
+            except (TypeError, ValueError) as err:
+                raise JacobiError(f"the argument {s.name} is not an array of numbers: {err}") from None
             want = s.shape
             if s.is_scalar:
                 continue
@@ -128,10 +134,14 @@ def lambdify(args, exprs, backend: str = "numpy") -> Lambdified:
     be.load()  # a missing library is reported before any work
     single = not isinstance(exprs, (list, tuple))
     outs = [exprs] if single else list(exprs)
+    if not isinstance(args, (Expr, list, tuple)):
+        raise JacobiError(f"lambdify's arguments are a symbol or a list of symbols, not {args!r}")
     args = [args] if isinstance(args, Expr) else list(args)
-    for a in args:
+    for k, a in enumerate(args):
         if not isinstance(a, P.Symbol):
             raise JacobiError(f"lambdify's arguments must be symbols, not {a!r}")
+        if a in args[:k]:
+            raise JacobiError(f"the argument {a.name} is given twice")
     outs = [P.as_expr(o, "lambdify") for o in outs]
     missing = [s for o in outs for s in o.symbols() if s not in args]
     if missing:

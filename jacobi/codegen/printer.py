@@ -35,6 +35,7 @@ class CodePrinter:
         self.like = like
         self.helpers: dict = {}
         self.read: set = set()  # the names the code printed since the last reset refers to
+        self.stack: list = []  # the nodes being printed, outermost first
 
     def name_read(self, name: str) -> str:
         """A name the code refers to, recorded for liveness ("a2, log_a2" is two names)."""
@@ -54,12 +55,18 @@ class CodePrinter:
         return name + "[:, None]" if s in self.flat else name
 
     def apply(self, fn, x: str) -> str:
+        if fn.definition.has(sp.core.function.AppliedUndef, sp.Derivative) and fn.name not in self.be.elementwise:
+            raise JacobiError(f"the element-wise function {fn.text or fn.name} has no numeric definition, so no "
+                              "code can compute it; give jc.elementwise a sympy.Lambda")
         tpl, helpers = self.be.function(fn)
         self.need(helpers)
         return tpl.format(x=x)
 
-    def call(self, what: str, axis: int, x: str) -> str:
-        """softmax, log_softmax or softmax_log of x along an axis."""
+    def call(self, what: str, axis: int, x: str, scalar: bool = False) -> str:
+        """softmax, log_softmax or softmax_log of x along an axis; a scalar's array may be 0-d, which has
+        no axis 0 (jax, torch), so it goes through as 1 x 1 and comes back 0-d."""
+        if scalar:
+            return self.be.fmt(what, x=_postfix(x) + ".reshape(1, 1)", axis=axis) + ".reshape(())"
         return self.be.fmt(what, x=x, axis=axis)
 
     def transpose(self, e: Expr) -> str:
@@ -137,6 +144,18 @@ class CodePrinter:
 
         return pycode(v.xreplace(rep))
 
+    def constant(self, v) -> str:
+        """A constant: a plain number as an operand of arithmetic over variables, whose arrays give it
+        dtype and shape (x * 2); anywhere else (log(2), softmax(3), step(-1), a constant result) a 0-d
+        array of the code's dtype, so that no function or method meets a Python int, float or bool."""
+        for up in reversed(self.stack[:-1]):  # a scalar expansion of the number is the number itself
+            if not isinstance(up, P.Broadcast):
+                if isinstance(up, _ARITHMETIC) and up.symbols():
+                    return self.number(v)
+                break
+        num = repr(float(v)) if v.is_number else "(" + self._sym(v) + ")"
+        return self.be.fmt("array", x=num, like=self._like())
+
     def number(self, v) -> str:
         if v.is_Integer:
             return str(int(v))
@@ -151,10 +170,12 @@ class CodePrinter:
         saved = self.in_elementwise, self.parent_elementwise
         self.parent_elementwise = self.in_elementwise
         self.in_elementwise = e.elementwise and not isinstance(e, P.Broadcast) and _has_full(e)
+        self.stack.append(e)
         try:
             code = e._code(self)
         finally:
             self.in_elementwise, self.parent_elementwise = saved
+            self.stack.pop()
         if isinstance(e, P.Symbol) or (isinstance(e, P.Const) and e.value.is_Integer and e.value >= 0):
             return code
         if prec == 0 or _atomic(code):
@@ -162,12 +183,28 @@ class CodePrinter:
         return "(" + code + ")"
 
 
+# nodes printed with Python's operators, where a number beside an array operand is a literal
+_ARITHMETIC = (P.Add, P.Hadamard, P.Scale, P.Div, P.Power, P.MatMul)
+
+
 def _has_full(e) -> bool:
     """An element-wise node with an operand that has the full shape by itself,
-    so constant operands may broadcast."""
-    return any(not isinstance(a, (P.Ones, P.Broadcast, P.Const)) and a.shape == e.shape and
-               not (isinstance(a, P.MatMul) and any(isinstance(f, P.Ones) for f in a.args))
-               for a in e.args)
+    so constant operands may broadcast.  An element-wise operand is full only
+    through a full operand of its own: -ones(n) inside a sum prints as -1."""
+    r = e._cache.get("has_full")
+    if r is None:
+        r = e._cache["has_full"] = any(_full(a, e.shape) for a in e.args)
+    return r
+
+
+def _full(a, shape) -> bool:
+    if isinstance(a, (P.Ones, P.Broadcast, P.Const)) or a.shape != shape:
+        return False
+    if isinstance(a, P.MatMul) and any(isinstance(f, P.Ones) for f in a.args):
+        return False
+    if (a.elementwise and not isinstance(a, P.Apply)) or isinstance(a, P.Scale):
+        return _has_full(a)
+    return True
 
 
 def _postfix(code: str) -> str:

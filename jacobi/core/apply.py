@@ -78,15 +78,19 @@ def _text_name(fn: F.ElementwiseFunction) -> str:
 
 
 def apply(fn, x) -> Expr:
+    from .lift import check_real  # lift builds with these constructors
+
     fn = F.from_sympy_function(fn)
-    return Apply._new((fn,), (as_expr(x, fn.name),))
+    return check_real(Apply._new((fn,), (as_expr(x, fn.name),)))
 
 
 def elementwise(f, x, name: str | None = None) -> Expr:
     """Apply a scalar function to every entry: a registered name, a SymPy
     function class (sympy.sin) or a one-argument sympy.Lambda; its derivative
     is taken by SymPy.  ``jc.elementwise(sympy.sin, x)``"""
-    return Apply._new((F.from_sympy_function(f, name),), (as_expr(x, "an element-wise function"),))
+    from .lift import check_real  # lift builds with these constructors
+
+    return check_real(Apply._new((F.from_sympy_function(f, name),), (as_expr(x, "an element-wise function"),)))
 
 
 def _for_each(name):

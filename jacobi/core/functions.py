@@ -84,6 +84,8 @@ def _make_sympy_class(fn: ElementwiseFunction) -> type:
 
 
 def register(fn: ElementwiseFunction, sympy_class=None) -> ElementwiseFunction:
+    if not isinstance(fn, ElementwiseFunction):
+        raise JacobiError(f"register_function takes an ElementwiseFunction record, not {fn!r}")
     if fn.name in FUNCTIONS:
         raise JacobiError(f"an element-wise function named {fn.name!r} is already registered")
     fn.sympy = sympy_class or _make_sympy_class(fn)
@@ -270,6 +272,8 @@ def from_sympy_function(f, name: str | None = None) -> ElementwiseFunction:
         return f
     if isinstance(f, str):
         return get(f)
+    if name is not None and not isinstance(name, str):
+        raise JacobiError(f"an element-wise function's name must be a string, not {name!r}")
     key = f
     if key in _BY_SYMPY:
         return _BY_SYMPY[key]

@@ -14,7 +14,7 @@ from .expr import ADD, ATOM, BOTH, MATMUL, MUL, POSTFIX, Expr
 from .printing import constant_precedence
 from .registry import primitive
 from .rules import Rule
-from .shapes import JacobiError, size
+from .shapes import JacobiError, not_real, size
 
 ONE = sp.Integer(1)
 SCALAR = (ONE, ONE)
@@ -135,7 +135,7 @@ class Const(Expr):
         return sp.latex(self.value)
 
     def _code(self, p):
-        return p.number(self.value)
+        return p.constant(self.value)
 
     def _explicit(self, ev):
         return sp.Matrix([[ev.subs_sizes(self.value)]])
@@ -154,14 +154,19 @@ class Const(Expr):
 
     @classmethod
     def make(cls, value) -> "Const":
-        """The constant node for a number or a SymPy expression in sizes."""
+        """The constant node for a finite real number or a SymPy expression in sizes."""
         v = sp.sympify(value) if not isinstance(value, sp.Basic) else value
+        problem = not_real(v)
+        if problem:
+            raise JacobiError(f"the constant {v} {problem}")
         return cls._new((v,), ())
 
 
 def _num(x) -> sp.Expr | None:
     if isinstance(x, bool):
         return None
+    if isinstance(x, complex) or getattr(x, 'dtype', None) is not None and x.dtype.kind == 'c':
+        raise JacobiError(f"the constant {x!r} is complex: jacobi works over the reals")
     if isinstance(x, int):
         return sp.Integer(x)
     if isinstance(x, Fraction):

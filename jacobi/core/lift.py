@@ -16,7 +16,7 @@ from .elementwise import add, broadcast, mul
 from .expr import Expr
 from .leaves import Const
 from .powers import div, power
-from .shapes import JacobiError
+from .shapes import JacobiError, not_real
 
 
 class LiftError(JacobiError):
@@ -100,6 +100,36 @@ def to_sympy(e: Expr, leaves: Leaves, cut=frozenset()) -> sp.Expr:
     return go(e)
 
 
+_CONSTANT_LIMIT = 64  # a symbol-free cluster larger than this is not evaluated at construction
+
+
+def constant_value(e: Expr) -> sp.Expr | None:
+    """The number a symbol-free element-wise expression stands for (log(2), (-1) ** (1/2), 1 / 0 ...),
+    or None where e has a symbol, a non-element-wise part (sum, softmax) or is too large to look at."""
+    if e.symbols() or not e.cluster or cluster_size(e, _CONSTANT_LIMIT) > _CONSTANT_LIMIT:
+        return None
+    leaves = Leaves()
+    v = to_sympy(e, leaves)
+    return None if leaves.by_expr else v
+
+
+def check_real(e: Expr) -> Expr:
+    """e itself, if it is no constant that leaves the reals or is undefined: log(0), log(-1), (-8) ** (1/3)
+    and 1 / 0 are refused where they are built, with the same words whoever builds them."""
+    v = constant_value(e)
+    problem = None if v is None else not_real(v)
+    if problem:
+        raise JacobiError(f"{e} is the constant {v}, which {problem}")
+    return e
+
+
+def check_divisor(num: Expr, den: Expr) -> None:
+    """A division by the zero constant is refused, whatever the numerator (x / 0 as 1 / 0)."""
+    v = constant_value(den)
+    if v is not None and v.is_zero:
+        raise JacobiError(f"division by zero: the denominator of {num} / {den} is the constant 0")
+
+
 class Rebuilt:
     """What from_sympy learnt over one leaf map: the node rebuilt from each
     sub-expression, and whether it mentions a leaf.  Calls over the same leaf
@@ -151,7 +181,7 @@ def from_sympy(expr: sp.Expr, leaf_map: dict, shape, rebuilt: Rebuilt | None = N
                 return mul(Const.make(c), go(rest))
             num, den = [], []
             for f in s.args:
-                if isinstance(f, sp.Pow) and f.exp.is_number and f.exp < 0:
+                if isinstance(f, sp.Pow) and _negative(f.exp):
                     den.append(go(f.base) if f.exp == -1 else power(go(f.base), Const.make(-f.exp)))
                 else:
                     num.append(go(f))
@@ -160,7 +190,7 @@ def from_sympy(expr: sp.Expr, leaf_map: dict, shape, rebuilt: Rebuilt | None = N
                 return top
             return div(top, _product(den))
         if isinstance(s, sp.Pow):
-            if s.exp.is_number and s.exp < 0:
+            if _negative(s.exp):
                 base = go(s.base) if s.exp == -1 else power(go(s.base), Const.make(-s.exp))
                 return div(Const.make(1), base)
             return power(go(s.base), go(s.exp))
@@ -180,6 +210,11 @@ def from_sympy(expr: sp.Expr, leaf_map: dict, shape, rebuilt: Rebuilt | None = N
             raise LiftError(f"{expr} has shape {out.shape}, expected {shape}")
         out = broadcast(out, shape)
     return out
+
+
+def _negative(k) -> bool:
+    """k < 0 for a number SymPy can decide (relu(-4) - 1 it cannot: then False)."""
+    return bool(k.is_number and k.is_negative)
 
 
 def _product(fs):

@@ -265,7 +265,7 @@ class Softmax(_AlongAxis):
         return SoftmaxJacobian._new((), (out,)), self.rules["Z"]
 
     def _code(self, p):
-        return p.call("softmax", self.axis, p.ref(self.args[0], 0))
+        return p.call("softmax", self.axis, p.ref(self.args[0], 0), self.is_scalar)
 
     def _explicit(self, ev):
         z = ev(self.args[0])
@@ -306,7 +306,7 @@ class LogSoftmax(_AlongAxis):
         return add(identity(n), neg(matmul(ones(n, 1), transpose(softmax(z))))), self.rules["z"]
 
     def _code(self, p):
-        return p.call("log_softmax", self.axis, p.ref(self.args[0], 0))
+        return p.call("log_softmax", self.axis, p.ref(self.args[0], 0), self.is_scalar)
 
     def _explicit(self, ev):
         return Softmax._new((self.axis,), self.args)._explicit(ev).applyfunc(sp.log)
@@ -314,6 +314,8 @@ class LogSoftmax(_AlongAxis):
 
 def log_softmax(x, axis: int = 0) -> Expr:
     """log(softmax(z)) through log-sum-exp."""
+    if isinstance(axis, bool) or axis not in (0, 1):
+        raise JacobiError(f"log_softmax's axis is 0 (column by column) or 1 (row by row), not {axis!r}")
     return LogSoftmax._new((axis,), (as_expr(x, "log_softmax"),))
 
 

@@ -60,8 +60,11 @@ class Div(_Elementwise):
 
 
 def div(a, b) -> Expr:
+    from .lift import check_divisor, check_real  # lift builds with these constructors
+
+    check_divisor(as_expr(a), as_expr(b))
     a, b = _expand_pair(sizerules.DIV, a, b)
-    return Div._new((), (a, b))
+    return check_real(Div._new((), (a, b)))
 
 
 @primitive
@@ -153,12 +156,14 @@ def _check_fits(a, k) -> None:
 
 def power(a, k) -> Expr:
     a, k = as_expr(a), as_expr(k)
+    from .lift import check_real  # lift builds with these constructors
+
     sizerules.POW.check(a, k)
     if isinstance(a, Const) and isinstance(k, Const):
         _check_fits(a.value, k.value)
     if k.is_scalar or k.shape == a.shape:
-        return Power._new((), (a, k))
-    return Power._new((), (broadcast(a, k.shape), k))
+        return check_real(Power._new((), (a, k)))
+    return check_real(Power._new((), (broadcast(a, k.shape), k)))
 
 
 

@@ -13,6 +13,7 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 from .expr import ADD, ATOM, MATMUL, MUL, POSTFIX, POW, Expr, deep
+from .shapes import JacobiError
 
 
 class Printer:
@@ -300,4 +301,4 @@ def latex(e) -> str:
         return sp.latex(e, mat_str="bmatrix", mat_delim="")
     if isinstance(e, sp.Basic):
         return sp.latex(e)
-    raise TypeError(f"no LaTeX form for {e!r}")
+    raise JacobiError(f"no LaTeX form for {e!r} (a {type(e).__name__}): jc.latex takes a jacobi or SymPy expression")

@@ -6,6 +6,7 @@ is 1 x 1, a vector is an n x 1 column, a matrix is m x n.
 """
 from __future__ import annotations
 
+import math
 import re
 
 import sympy as sp
@@ -38,8 +39,12 @@ def size(s) -> Size:
         return sp.Symbol(s, integer=True, positive=True)
     if isinstance(s, sp.Symbol):
         return sp.Symbol(s.name, integer=True, positive=True)
-    if isinstance(s, sp.Expr) and s.free_symbols and s.is_positive is not False:
-        return s  # products of sizes, e.g. the m*n rows of a vec Jacobian
+    if isinstance(s, sp.Expr) and s.free_symbols:
+        # products of sizes, e.g. the m*n rows of a vec Jacobian: positive integers whatever the sizes are
+        named = s.xreplace({q: sp.Symbol(q.name, integer=True, positive=True) for q in s.free_symbols
+                            if isinstance(q, sp.Symbol)})
+        if named.is_positive and named.is_integer:
+            return s
     raise JacobiError(f"a size must be a positive integer or a name, not {s!r}")
 
 
@@ -67,6 +72,23 @@ def is_row_shape(shape: Shape) -> bool:
     return shape[0] == 1 and shape[1] != 1
 
 
+def concrete_sizes(sizes) -> dict:
+    """{"n": 3}: numbers for named sizes, checked (a name, a positive int); SymPy size symbols may be keys."""
+    if sizes is None:
+        return {}
+    if not isinstance(sizes, dict):
+        raise JacobiError(f"sizes must be a dict from size names to numbers, such as {{'n': 3}}, not {sizes!r}")
+    out = {}
+    for k, v in sizes.items():
+        name = k.name if isinstance(k, sp.Symbol) else k
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise JacobiError(f"sizes maps size names such as 'n' to numbers; {k!r} is not a size name")
+        if isinstance(v, bool) or not isinstance(v, (int, sp.Integer)) or int(v) < 1:
+            raise JacobiError(f"the size {name} must be a positive integer, not {v!r}")
+        out[name] = int(v)
+    return out
+
+
 def concrete(shape: Shape, sizes: dict | None = None) -> tuple[int, int]:
     """Substitute numbers for named sizes; raise if a size stays unknown."""
     out = []
@@ -81,3 +103,31 @@ def concrete(shape: Shape, sizes: dict | None = None) -> tuple[int, int]:
             raise JacobiError(f"no number given for the size(s) {names}")
         out.append(int(v))
     return tuple(out)
+
+
+_FLOAT_BITS = 1024  # 2**1024 overflows a float64
+
+
+def not_real(v: sp.Expr) -> str | None:
+    """Why v is no constant of jacobi's (None if it is one): jacobi works over the reals, and generated code
+    over float64, so a constant is a finite real number (or an expression in sizes).  NaN, infinities,
+    complex numbers and numbers too large for a float64 are refused where they are written, never
+    carried into a derivation as inf or nan."""
+    if v.is_Integer:
+        return "is too large for floating point" if abs(int(v)).bit_length() > _FLOAT_BITS else None
+    if v.has(sp.nan):
+        return "is not a number (nan): jacobi's constants are finite real numbers"
+    if v.has(sp.oo, sp.S.NegativeInfinity, sp.zoo):
+        return "is infinite: jacobi's constants are finite real numbers"
+    if v.is_real is False or v.has(sp.I):
+        return "is complex: jacobi works over the reals"
+    if v.is_finite is False:
+        return "is infinite: jacobi's constants are finite real numbers"
+    if v.is_Float or v.is_Rational:
+        try:
+            big = not math.isfinite(float(v))
+        except OverflowError:
+            big = True
+        if big:
+            return "is too large for floating point"
+    return None

@@ -130,8 +130,14 @@ class GradientFunction:
             Y = _check_distributions(Y, self.net.cost_record.name)
         try:
             return self._f(params, X, Y)
-        except (ValueError, TypeError, IndexError) as err:
-            self._diagnose(params, X, Y)
+        except (ValueError, TypeError, IndexError, AttributeError, RuntimeError) as err:
+            try:
+                self._diagnose(params, X, Y)
+            except (ValueError, TypeError, IndexError) as bad:
+                if isinstance(bad, JacobiError):
+                    raise
+                raise JacobiError(f"params must be a list of (W, b) pairs of arrays and X, Y arrays of numbers: "
+                                  f"{bad}") from err
             raise ShapeError(f"the gradient function failed: {err}") from err
 
     def _diagnose(self, params, X, Y):
@@ -323,6 +329,14 @@ def gradient_function(net, backend_name: str = "numpy") -> GradientFunction:
 
 def init_params(net, seed: int = 0, dtype=np.float64) -> list:
     """Glorot-uniform weights and zero biases, as a list of (W, b) pairs."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise JacobiError(f"seed must be an integer, not {seed!r}")
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise JacobiError(f"dtype must be a numpy floating dtype, not {dtype!r}") from None
+    if dtype.kind != "f":
+        raise JacobiError(f"dtype must be a numpy floating dtype, not {dtype}")
     rng = np.random.default_rng(seed)
     ns = []
     for s in net.sizes:

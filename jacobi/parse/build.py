@@ -361,6 +361,11 @@ def parse_result(text: str, shapes: Mapping | None = None, *, strict: bool = Fal
     >>> r.name, r.symbols["W"].shape
     ('C', (n, 3))
     """
+    if shapes is not None and not isinstance(shapes, Mapping):
+        raise JacobiError(f"shapes must map names to shapes, such as {{'x': 3, 'W': '2x3'}}, not {shapes!r}")
+    if isinstance(distributions, str) or not hasattr(distributions, "__iter__"):
+        raise JacobiError(f"distributions names the variables whose entries sum to one, as a list such as ['y'], "
+                          f"not {distributions!r}")
     shapes = dict(shapes or {})
     parser = Parser(text, set(shapes), strict, declared_sizes(shapes))
     name, tree = parser.statement()
