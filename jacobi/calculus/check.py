@@ -154,6 +154,9 @@ def check_gradient(f, wrt=None, *, sizes=None, values=None, params=None, X=None,
         raise JacobiError("check_gradient takes a scalar jacobi expression or a generated gradient function")
     if wrt is None:
         raise JacobiError("check_gradient needs wrt=, the variables to check")
+    sizes = concrete_sizes(sizes)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise JacobiError(f"seed must be an integer >= 0, not {seed!r}")
     if not f.is_scalar:
         raise ShapeError(f"check_gradient checks the gradient of a scalar; {describe(f)} is not one")
     ws = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
