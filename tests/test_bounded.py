@@ -104,3 +104,50 @@ def test_deep_expressions_derive(kind):
 def test_construction_deeper_than_the_limit_is_refused():
     with pytest.raises(jc.JacobiError, match=f"nests more than {MAX_NESTING} levels"):
         _nest(MAX_NESTING + 1, STEPS["sigmoid"])
+
+
+def _nested_softmax(k):
+    s = "x"
+    for _ in range(k):
+        s = f"softmax(W @ {s})"
+    e = jc.parse(f"sum({s})")
+    return e, next(v for v in e.symbols() if v.name == "x")
+
+
+def test_a_derivative_whose_tree_is_exponential_prints_with_its_shared_parts_named():
+    """Each softmax's Jacobian uses its output twice: written out as a tree, the gradient of 45 nested
+    softmaxes would have about 2^45 terms; its graph has a few hundred nodes."""
+    from jacobi.core.expr import rewrite
+    from jacobi.core.printing import name_shared, tree_size
+
+    e, x = _nested_softmax(45)
+    g = jc.gradient(e, x)
+    assert g.count() < 1000 and tree_size(g) > 10**12
+    with pytest.raises(jc.JacobiError, match="shared parts named"):
+        str(g)
+    where, (shown,) = name_shared([g])
+    assert len(where) < 200 and tree_size(shown) < 100
+    # what is printed is what was computed: the names put back give the gradient itself
+    defs = {}
+    for t, d in where:
+        defs[t] = rewrite(d, lambda n: defs.get(n))
+    assert rewrite(shown, lambda n: defs.get(n)) is g
+
+
+def test_the_command_line_prints_such_a_derivative_quickly():
+    import contextlib
+    import io
+
+    from jacobi.cli import main
+
+    e, _ = _nested_softmax(45)
+    buf = io.StringIO()
+    t0 = time.perf_counter()
+    with contextlib.redirect_stdout(buf):
+        assert main(["diff", str(e), "--wrt", "x"]) == 0
+    assert time.perf_counter() - t0 < 5
+    out = buf.getvalue().splitlines()
+    assert "where" in out and out[-1].startswith("  t")
+    with contextlib.redirect_stderr(io.StringIO()) as err:
+        assert main(["diff", str(e), "--wrt", "x", "--steps"]) == 2
+    assert "without --steps" in err.getvalue()

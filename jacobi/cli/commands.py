@@ -11,6 +11,7 @@ import warnings
 
 from .. import core as P
 from ..core import functions as F
+from ..core.printing import name_shared, tree_size
 from ..core.rules import latex_text
 from ..core.shapes import JacobiError
 from .options import (
@@ -51,22 +52,30 @@ def cmd_diff(args) -> int:
     results = d.result if len(ws) > 1 else [d.result]
     lhs = [_partial(name, f, w) for w in ws]
     fmt, tex_name = args.format, latex(P.scalar(name))
+    # a result whose tree is far larger than its graph prints with its shared parts named: t1 = ...
+    where, shown = name_shared(results) if fmt != "python" else ([], results)
+    if where and args.steps:
+        raise JacobiError(f"the derivation's steps would print {sum(tree_size(r) for r in results):,} terms; "
+                          "without --steps the result prints with its shared parts named")
     if fmt == "text":
         out = header(res, name)
         if args.steps:
             out += ["", d.to_text(), ""]
-        out += [f"{a} = {r}" for a, r in zip(lhs, results)]
+        out += [f"{a} = {r}" for a, r in zip(lhs, shown)]
+        out += (["where"] + [f"  {t} = {e}" for t, e in where]) if where else []
     elif fmt == "latex":
         if args.steps:
             out = [d.to_latex()]
         else:
-            rows = [f"{tex_name} &= {latex(f)}"] + [f"{latex(a)} &= {latex(r)}" for a, r in zip(lhs, results)]
+            rows = [f"{tex_name} &= {latex(f)}"] + [f"{latex(a)} &= {latex(r)}" for a, r in zip(lhs, shown)]
+            rows += [f"{latex(t)} &= {latex(e)}" for t, e in where]
             out = ["\\begin{align*}", " \\\\\n".join(rows), "\\end{align*}"]
     elif fmt == "markdown":
         if args.steps:
             out = [d.to_markdown()]
         else:
-            rows = [f"{tex_name} = {latex(f)}"] + [f"{latex(a)} = {latex(r)}" for a, r in zip(lhs, results)]
+            rows = [f"{tex_name} = {latex(f)}"] + [f"{latex(a)} = {latex(r)}" for a, r in zip(lhs, shown)]
+            rows += [f"{latex(t)} = {latex(e)}" for t, e in where]
             out = ["\n\n".join(f"$${r}$$" for r in rows)]
     else:
         out = [_python_source(res, name, lhs, results)]

@@ -263,7 +263,19 @@ class _Shapes:
 @deep
 def text(e: Expr) -> str:
     """Plain text in the syntax the command line reads (@, *, /, **, .T)."""
+    _printable(e)
     return TextPrinter().doprint(e)
+
+
+#: the most nodes a formula is written out with; a larger one is refused (name_shared names its shared parts)
+PRINT_MAX = 200_000
+
+
+def _printable(e: Expr) -> None:
+    n = tree_size(e)
+    if n > PRINT_MAX:
+        raise JacobiError(f"the formula written out would have {n:,} terms (its graph has {e.count():,} nodes): "
+                          "print it with its shared parts named, jacobi.core.printing.name_shared([e])")
 
 
 class LatexPrinter(Printer):
@@ -294,6 +306,7 @@ class LatexPrinter(Printer):
 def latex(e) -> str:
     """LaTeX for an expression: sigma(z^{l}), \\odot, W^{\\top}, \\operatorname{diag} ..."""
     if isinstance(e, Expr):
+        _printable(e)
         return LatexPrinter().doprint(e)
     if hasattr(e, "latex") and isinstance(e.latex, str):
         return e.latex
@@ -302,3 +315,53 @@ def latex(e) -> str:
     if isinstance(e, sp.Basic):
         return sp.latex(e)
     raise JacobiError(f"no LaTeX form for {e!r} (a {type(e).__name__}): jc.latex takes a jacobi or SymPy expression")
+
+
+# ---------------------------------------------------------------------------
+# Printing a graph whose tree is far larger than the graph itself.
+
+#: the most nodes a printed formula may have as a tree before its shared parts are named
+PRINT_LIMIT = 5000
+
+
+def tree_size(e: Expr) -> int:
+    """How many nodes e has written out as a tree (a shared node counts once per use)."""
+    size: dict = {}
+    for n in e.walk():
+        size[n] = 1 + sum(size[a] for a in n.args)
+    return size[e]
+
+
+def name_shared(exprs: list, limit: int = PRINT_LIMIT) -> tuple[list, list]:
+    """(bindings, exprs): where exprs written out as trees would exceed ``limit`` nodes (a derivative
+    of nested softmaxes doubles at each level), every shared part of more than a few nodes is named
+    t1, t2 ... (a (symbol, definition) binding each, definitions over earlier names) and the
+    expressions refer to the names; the bindings are empty where nothing needs naming."""
+    from .leaves import new_symbol
+
+    if sum(tree_size(e) for e in exprs) <= limit:
+        return [], list(exprs)
+    uses: dict = {}
+    for e in exprs:
+        for n in e.walk():
+            for a in n.args:
+                uses[a] = uses.get(a, 0) + 1
+    taken = {s.name for e in exprs for s in e.symbols()}
+    bindings: list = []
+    memo: dict = {}
+    for e in exprs:
+        for n in e.walk():
+            if n in memo:
+                continue
+            r = n.rebuild(tuple(memo[a] for a in n.args)) if n.args else n
+            if n.args and uses.get(n, 0) > 1 and tree_size(r) > 3:
+                k = len(bindings) + 1
+                while f"t{k}" in taken:
+                    k += 1
+                taken.add(f"t{k}")
+                kind = "scalar" if r.is_scalar else "vector" if r.shape[1] == 1 else "matrix"
+                sym = new_symbol(f"t{k}", r.shape[0], r.shape[1], kind)
+                bindings.append((sym, r))
+                r = sym
+            memo[n] = r
+    return bindings, [memo[e] for e in exprs]
