@@ -7,12 +7,14 @@ golden and its code on every backend, and a new entry is held to them too.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
 from functools import lru_cache
 
 _PROGRAM = """
+import importlib
 import json
 import jacobi
 from jacobi.codegen import BACKENDS
@@ -28,3 +30,14 @@ def shipped() -> dict:
     """name lists of every registry, as `import jacobi` leaves them."""
     out = subprocess.run([sys.executable, "-c", _PROGRAM], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
+
+
+def installed(be: str) -> bool:
+    """Whether the array library of the backend named be can be imported here."""
+    from jacobi.codegen import BACKENDS
+
+    try:
+        importlib.import_module(BACKENDS[be].module)
+    except ImportError:
+        return False
+    return True

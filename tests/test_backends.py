@@ -1,11 +1,11 @@
 """Backends as records, costs as records, dtypes kept, liveness from the graph (issue #10, items 3 and 7)."""
-import importlib
 import itertools
 import re
 
 import numpy as np
 import pytest
 import sympy as sp
+from registries import installed
 
 import jacobi as jc
 from jacobi.calculus.check import numeric_jacobian
@@ -19,15 +19,8 @@ OUTS = ACTS + ["softmax"]
 NAMED = list(COSTS)  # every registered cost
 
 
-def _installed(name):
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        return False
-    return True
 
-
-INSTALLED = [b for b, rec in BACKENDS.items() if _installed(rec.module)]
+INSTALLED = [b for b in BACKENDS if installed(b)]
 ALL = [pytest.param(b, marks=pytest.mark.skipif(b not in INSTALLED, reason=f"{b} is not installed"))
        for b in BACKENDS]  # every registered backend
 

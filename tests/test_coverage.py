@@ -14,26 +14,15 @@ function, primitive, cost and backend to the same checks.
 """
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pytest
 import sympy as sp
-from registries import shipped
+from registries import installed, shipped
 from test_rules import EXAMPLES, function_cases
 
 import jacobi as jc
 from jacobi.codegen import BACKENDS
 from jacobi.core import functions as F
-
-
-def installed(be: str) -> bool:
-    try:
-        importlib.import_module(BACKENDS[be].module)
-    except ImportError:
-        return False
-    return True
-
 
 BACKEND_PARAMS = [pytest.param(b, marks=pytest.mark.skipif(not installed(b), reason=f"{b} is not installed"))
                   for b in BACKENDS]

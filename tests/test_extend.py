@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import test_coverage as cov
 import test_rules
+from registries import installed
 from test_latex import golden_coverage
 
 import jacobi as jc
@@ -73,7 +74,7 @@ BACKENDS = ["numpy", "jax", "torch", "xp"]
 
 
 def _backends():
-    return [b for b in BACKENDS if cov.installed(b)]
+    return [b for b in BACKENDS if installed(b)]
 
 
 def test_each_extension_is_one_block_in_one_registry(guide):

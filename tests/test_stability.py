@@ -23,6 +23,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
+from registries import installed
 
 import jacobi as jc
 from jacobi.core import functions as F
@@ -52,13 +53,6 @@ def gradient_fn(act, out, cost, be="numpy"):
         _FNS[key] = NETS[(act, out, cost)].gradient_function(be)
     return _FNS[key]
 
-
-def _installed(name):
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        return False
-    return True
 
 
 # ---------------------------------------------------------------------------
@@ -167,7 +161,7 @@ def test_every_accepted_combination_is_finite_up_to_1e4(act, out, cost):
     assert bad == [], f"non-finite cost or gradient entries for {act}, {out}, {cost}: {bad}"
 
 
-@pytest.mark.skipif(not _installed("torch"), reason="torch is an optional extra and is not installed")
+@pytest.mark.skipif(not installed("torch"), reason="torch is an optional extra and is not installed")
 @pytest.mark.parametrize("out,cost", sorted({(o, c) for _, o, c in ACCEPTED}))
 def test_every_accepted_pair_is_finite_at_1e4_in_torch(out, cost):
     import torch
@@ -210,7 +204,7 @@ Z = np.array([[1e4, 0.0, -3.0], [5.0, 40.0, 39.0], [-20.0, 10.0, 9.0], [0.0, 0.0
 YB = np.array([[0, 1, 0.3], [1, 0, 0.5], [0.2, 0.9, 0], [1, 0, 1], [0.5, 0.5, 0.5], [0.0, 1.0, 0.0]])
 
 
-@pytest.mark.parametrize("be", [b for b in ("numpy", "jax", "torch") if _installed(b)])
+@pytest.mark.parametrize("be", [b for b in ("numpy", "jax", "torch") if installed(b)])
 def test_softmax_bce_helpers_against_mpmath(be):
     ns: dict = {}
     exec(gradient_fn("tanh", "softmax", "binary_cross_entropy", be).source, ns)  # noqa: S102
@@ -281,7 +275,7 @@ def test_other_costs_take_any_targets():
         assert np.isfinite(C)
 
 
-@pytest.mark.skipif(not _installed("torch"), reason="torch is an optional extra and is not installed")
+@pytest.mark.skipif(not installed("torch"), reason="torch is an optional extra and is not installed")
 def test_cross_entropy_rows_are_checked_in_torch_too():
     import torch
 
@@ -314,7 +308,7 @@ def _numpy_of(be, v):
     return np.asarray(v.detach()) if be == "torch" else np.asarray(v)
 
 
-@pytest.mark.parametrize("be", [b for b in ("numpy", "jax", "torch") if _installed(b)])
+@pytest.mark.parametrize("be", [b for b in ("numpy", "jax", "torch") if installed(b)])
 @pytest.mark.parametrize("dtype,lim,tol", [(np.float64, 80.0, 1e-14), (np.float32, 30.0, 1e-6)])
 def test_sigmoid_and_softplus_forms_are_accurate(be, dtype, lim, tol):
     if be == "jax" and dtype == np.float64:  # jax computes in float32 unless x64 is enabled

@@ -63,20 +63,17 @@ def cmd_diff(args) -> int:
             out += ["", d.to_text(), ""]
         out += [f"{a} = {r}" for a, r in zip(lhs, shown)]
         out += (["where"] + [f"  {t} = {e}" for t, e in where]) if where else []
-    elif fmt == "latex":
+    elif fmt in ("latex", "markdown"):
         if args.steps:
-            out = [d.to_latex()]
+            out = [d.to_latex() if fmt == "latex" else d.to_markdown()]
         else:
-            rows = [f"{tex_name} &= {latex(f)}"] + [f"{latex(a)} &= {latex(r)}" for a, r in zip(lhs, shown)]
-            rows += [f"{latex(t)} &= {latex(e)}" for t, e in where]
-            out = ["\\begin{align*}", " \\\\\n".join(rows), "\\end{align*}"]
-    elif fmt == "markdown":
-        if args.steps:
-            out = [d.to_markdown()]
-        else:
-            rows = [f"{tex_name} = {latex(f)}"] + [f"{latex(a)} = {latex(r)}" for a, r in zip(lhs, shown)]
-            rows += [f"{latex(t)} = {latex(e)}" for t, e in where]
-            out = ["\n\n".join(f"$${r}$$" for r in rows)]
+            eq = "&=" if fmt == "latex" else "="
+            rows = [f"{tex_name} {eq} {latex(f)}"]
+            rows += [f"{latex(a)} {eq} {latex(b)}" for a, b in [*zip(lhs, shown), *where]]
+            if fmt == "latex":
+                out = ["\\begin{align*}", " \\\\\n".join(rows), "\\end{align*}"]
+            else:
+                out = ["\n\n".join(f"$${r}$$" for r in rows)]
     else:
         out = [_python_source(res, name, lhs, results)]
     print("\n".join(out))

@@ -19,7 +19,7 @@ from .leaves import (ONE, SCALAR, Commutation, Const, Identity, Ones, Symbol, Ze
                      matrix, new_symbol, ones, scalar, vector, zeros)
 from .elementwise import (Add, Broadcast, Hadamard, Scale, add, broadcast, hadamard, mul, neg, negated, scale, smul,
                           sub)
-from .powers import NUMBER_BITS, Div, Power, div, power, power_fits
+from .powers import NUMBER_BITS, Div, Power, check_power, div, power, power_fits
 from .apply import Apply, apply, elementwise, exp, log, relu, sigmoid, softplus, step, tanh
 from .matrix import LogSoftmax, MatMul, Softmax, Sum, Transpose, dot, log_softmax, matmul, softmax, sum_, transpose
 from .blocks import (Diag, Kron, SoftmaxJacobian, Unvec, Vec, apply_linear, diag, kron, reshape_like, softmax_jacobian,

@@ -93,28 +93,21 @@ def elementwise(f, x, name: str | None = None) -> Expr:
     return check_real(Apply._new((F.from_sympy_function(f, name),), (as_expr(x, "an element-wise function"),)))
 
 
-def _for_each(name):
+def _for_each(name, doc):
     fn = F.get(name)
     f = lambda x: apply(fn, x)
     f.fn = fn  # so a network can take jc.tanh as its activation
-    f.__name__ = name
+    f.__name__, f.__doc__ = name, doc
     return f
 
 
-sigmoid = _for_each("sigmoid")
-sigmoid.__doc__ = "sigma(x) = 1 / (1 + exp(-x)), element-wise."
-tanh = _for_each("tanh")
-tanh.__doc__ = "tanh(x), element-wise."
-relu = _for_each("relu")
-relu.__doc__ = "max(0, x), element-wise; its derivative at 0 is taken as 0."
-exp = _for_each("exp")
-exp.__doc__ = "exp(x), element-wise."
-log = _for_each("log")
-log.__doc__ = "The natural logarithm, element-wise."
-softplus = _for_each("softplus")
-softplus.__doc__ = "log(1 + exp(x)), element-wise."
-step = _for_each("step")
-step.__doc__ = "1 where x > 0, else 0, element-wise."
+sigmoid = _for_each("sigmoid", "sigma(x) = 1 / (1 + exp(-x)), element-wise.")
+tanh = _for_each("tanh", "tanh(x), element-wise.")
+relu = _for_each("relu", "max(0, x), element-wise; its derivative at 0 is taken as 0.")
+exp = _for_each("exp", "exp(x), element-wise.")
+log = _for_each("log", "The natural logarithm, element-wise.")
+softplus = _for_each("softplus", "log(1 + exp(x)), element-wise.")
+step = _for_each("step", "1 where x > 0, else 0, element-wise.")
 
 
 

@@ -124,7 +124,7 @@ class Power(_Elementwise):
 
     def _sympy(self, go):
         a, k = go(self.args[0]), go(self.args[1])
-        _check_fits(a, k)
+        check_power(a, k)
         return a ** k
 
 
@@ -147,7 +147,7 @@ def power_fits(a, k) -> bool:
     return bits <= 1023  # a float (or irrational) result: float64's range
 
 
-def _check_fits(a, k) -> None:
+def check_power(a, k) -> None:
     """Refuse a number power too large to compute (SymPy would compute it exactly, without end)."""
     if a.is_number and k.is_number and not power_fits(a, k):
         raise JacobiError(f"the number {a} ** {k} is too large to compute: jacobi takes number powers of at most "
@@ -160,7 +160,7 @@ def power(a, k) -> Expr:
 
     sizerules.POW.check(a, k)
     if isinstance(a, Const) and isinstance(k, Const):
-        _check_fits(a.value, k.value)
+        check_power(a.value, k.value)
     if k.is_scalar or k.shape == a.shape:
         return check_real(Power._new((), (a, k)))
     return check_real(Power._new((), (broadcast(a, k.shape), k)))

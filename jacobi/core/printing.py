@@ -325,11 +325,21 @@ PRINT_LIMIT = 5000
 
 
 def tree_size(e: Expr) -> int:
-    """How many nodes e has written out as a tree (a shared node counts once per use)."""
-    size: dict = {}
-    for n in e.walk():
-        size[n] = 1 + sum(size[a] for a in n.args)
-    return size[e]
+    """How many nodes e has written out as a tree (a shared node counts once per use); kept on each
+    node, so asking again (every str and latex asks) walks only nodes never asked about."""
+    stack = [e]
+    while stack:
+        n = stack[-1]
+        if "tree" in n._cache:
+            stack.pop()
+            continue
+        todo = [a for a in n.args if "tree" not in a._cache]
+        if todo:
+            stack.extend(todo)
+        else:
+            n._cache["tree"] = 1 + sum(a._cache["tree"] for a in n.args)
+            stack.pop()
+    return e._cache["tree"]
 
 
 def name_shared(exprs: list, limit: int = PRINT_LIMIT) -> tuple[list, list]:

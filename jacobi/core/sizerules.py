@@ -170,12 +170,7 @@ def _transposed(args, S):
 
 def _side(shape, S):
     """The number of entries of a shape, as diag and vec count them."""
-    r, c = shape
-    if S.is_one(c):
-        return r
-    if S.is_one(r):
-        return c
-    return S.times(r, c)
+    return _times(shape[0], shape[1], S)
 
 
 def _square_of_entries(args, S):

@@ -320,8 +320,7 @@ def _sympy(a):
 def _numbers(op, a, b):
     """a op b for two numbers: Fractions stay Fractions, anything with a size is SymPy."""
     if op == "**":
-        if b.denominator == 1 and abs(b) <= 64 and \
-                max(abs(a.numerator).bit_length(), a.denominator.bit_length()) * abs(b) <= 8192:
+        if b.denominator == 1 and abs(b) <= 64 and P.power_fits(_sympy(a), _sympy(b)):
             return a ** int(b)
         return P.power(a, b)
     return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / b}[op]()
