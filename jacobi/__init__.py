@@ -10,7 +10,20 @@ gradient code.
 (W @ x + b - y) @ x.T
 """
 from . import render  # noqa: F401 - registers the derivation formats (LaTeX, markdown, documents)
-from .calculus import Derivation, Step, check_gradient, derive, explicit, gradient, jacobian, simplify
+from .calculus import (
+    Derivation,
+    Step,
+    check_gradient,
+    derive,
+    derive_hessian,
+    explicit,
+    gradient,
+    hessian,
+    hvp,
+    is_convex,
+    jacobian,
+    simplify,
+)
 from .codegen import BACKENDS, Backend, lambdify, register_backend
 from .core import (
     ElementwiseFunction,
@@ -59,13 +72,13 @@ from .nn import COSTS, Backprop, Cost, Equation, Network, register_cost
 from .parse import ParseError, parse
 
 __all__ = [
-    "BACKENDS", "COSTS", "Backend", "Backprop", "Cost", "Derivation", "ElementwiseFunction", "Equation", "Expr",
+    "BACKENDS", "Backend", "Backprop", "COSTS", "Cost", "Derivation", "ElementwiseFunction", "Equation", "Expr",
     "JacobiError", "Network", "ParseError", "ShapeError", "Step", "abs", "arccos", "arcsin", "arctan",
-    "check_gradient", "cos", "derive", "diag", "dot", "elementwise", "exp", "explicit", "eye", "functions",
-    "gradient", "hadamard", "identity", "jacobian", "lambdify", "latex", "log", "matrix", "norm1", "norm2", "ones",
-    "parse", "primitive", "register_backend", "register_callable", "register_cost", "register_function", "relu",
-    "scalar", "sigmoid", "sign", "simplify", "sin", "softmax", "softplus", "sqrt", "step", "sum", "tan", "tanh",
-    "vector", "zeros",
+    "check_gradient", "cos", "derive", "derive_hessian", "diag", "dot", "elementwise", "exp", "explicit", "eye",
+    "functions", "gradient", "hadamard", "hessian", "hvp", "identity", "is_convex", "jacobian", "lambdify", "latex",
+    "log", "matrix", "norm1", "norm2", "ones", "parse", "primitive", "register_backend", "register_callable",
+    "register_cost", "register_function", "relu", "scalar", "sigmoid", "sign", "simplify", "sin", "softmax",
+    "softplus", "sqrt", "step", "sum", "tan", "tanh", "vector", "zeros",
 ]
 
 

@@ -34,13 +34,15 @@ def _check_wrt(wrt):
 
 
 @deep
-def derive(f, wrt, *, simplify: bool = True, name: str = "f", latex: str | None = None, **kw) -> Derivation:
+def derive(f, wrt, *, simplify: bool = True, name: str = "f", latex: str | None = None, prefix: str = "u",
+           **kw) -> Derivation:
     """Differentiate f with respect to a symbol (or a list of symbols) and keep the steps.
 
     For a scalar f the result is the gradient (the shape of each variable);
     for a vector f it is the Jacobian in numerator layout.  SymPy scalar
     expressions are accepted as in the lecture examples.  name (and latex)
-    is what the steps call the function: f, or C for a cost.
+    is what the steps call the function: f, or C for a cost; prefix names the
+    intermediate variables (u1, u2, ...).
 
     >>> d = jc.derive(jc.sum(jc.sigmoid(W @ x + b)), W)
     >>> d.result        # sigmoid'(W @ x + b) @ x.T
@@ -53,7 +55,7 @@ def derive(f, wrt, *, simplify: bool = True, name: str = "f", latex: str | None 
         raise JacobiError(f"cannot differentiate {f!r}: build it from jc.scalar/jc.vector/jc.matrix symbols")
     ws, many = _check_wrt(wrt)
     _check_rules(f, ws)
-    out = (name, latex)
+    out = (name, latex, prefix)
     with one_budget():
         _check_defined(f)
         if f.is_scalar:
@@ -84,8 +86,8 @@ def _define_steps(prog, f):
     return steps + [Step("define", v, d, Rule("intermediate variable")) for v, d in prog.defs.items()]
 
 
-def _derive_reverse(f, ws, many, simplify, out=("f", None)):
-    prog = linearize(f, ws, name=out[0], latex=out[1])
+def _derive_reverse(f, ws, many, simplify, out=("f", None, "u")):
+    prog = linearize(f, ws, prefix=out[2], name=out[0], latex=out[1])
     steps = _define_steps(prog, f)
     if prog.output not in prog.defs:  # f is one of the variables, or does not depend on them
         res = [P.Const.make(1) if w is f else P.zeros(*w.shape) for w in ws]
@@ -106,8 +108,8 @@ def _derive_reverse(f, ws, many, simplify, out=("f", None)):
     return Derivation(f, ws, res if many else res[0], steps, list(prog.defs.items()), "gradient")
 
 
-def _derive_forward(f, x, simplify, out=("f", None)):
-    prog = linearize(f, [x], name=out[0], latex=out[1])
+def _derive_forward(f, x, simplify, out=("f", None, "u")):
+    prog = linearize(f, [x], prefix=out[2], name=out[0], latex=out[1])
     steps = _define_steps(prog, f)
     if prog.output not in prog.defs:
         if f is x:
@@ -126,7 +128,7 @@ def _derive_forward(f, x, simplify, out=("f", None)):
     return Derivation(f, [x], J, steps, list(prog.defs.items()), "jacobian")
 
 
-def _derive_many_forward(f, ws, simplify, out=("f", None)):
+def _derive_many_forward(f, ws, simplify, out=("f", None, "u")):
     parts = [_derive_forward(f, w, simplify, out) for w in ws]
     steps = [s for d in parts for s in d.steps]
     return Derivation(f, ws, [d.result for d in parts], steps, parts[0].definitions, "jacobian")

@@ -60,6 +60,8 @@ class Backend:
     softmax: str | None = None  # over {x} and {axis}
     log_softmax: str | None = None
     softmax_log: str | None = None  # softmax and log-softmax from one exp: "a, log_a"
+    logsumexp: str = "_logsumexp({x})"  # log(sum(exp(x))) over every entry, a 0-d array
+    gram: str = "_gram({b}, {d})"  # b^T diag(d) b for a column d >= 0
     vec: str = "{x}.reshape(-1, 1, order='F')"  # a matrix's columns stacked ({x} is a postfix operand)
     unvec: str = "{x}.reshape({shape}, order='F')"  # a column laid out as r x c, column-major
     like: str = ", dtype={x}.dtype"  # keyword arguments: a new array with the dtype of {x}
@@ -178,6 +180,8 @@ def _rename(code: str, old: str, new: str) -> str:
 def _arg(v, name, ndim, asarray=None):
     """An argument as a 0-d or 2-D floating array (a vector given 1-D becomes a column); asarray turns v
     into the library's floating array (numpy's, as a written module carries this function, by default)."""
+    if asarray is None and v.__class__ is np.ndarray and v.ndim == ndim == 2 and v.dtype.kind in "fc":
+        return v  # the common case, at once
     if v is None or isinstance(v, (str, bytes, dict, set)):
         raise JacobiError(f"the argument {name} is not an array of numbers: {v!r}")
     try:
@@ -206,6 +210,8 @@ def _arg(v, name, ndim, asarray=None):
 def argument(be: Backend) -> Callable:
     """lambdify's argument check for a backend: (value, name, ndim) -> a 0-d or 2-D floating array."""
     xp = be.load()
+    if xp is np and be.asarray is _numpy_like_asarray:
+        return _arg  # numpy's own arrays: _arg's default
     return functools.partial(_arg, asarray=lambda v: be.asarray(xp, v))
 
 
@@ -243,6 +249,20 @@ _NP_HELPERS = {
     s -= np.log(t)
     return e, s
 ''',
+    "_logsumexp": '''def _logsumexp(z):
+    # log(sum(exp(z))) with the largest entry factored out: exp never overflows
+    m = np.max(z)
+    m = np.where(np.isfinite(m), m, 0)
+    return m + np.log(np.sum(np.exp(z - m)))
+''',
+    "_gram": '''def _gram(b, d):
+    # b^T diag(d) b for d >= 0: t^T t with t = sqrt(d) b is one symmetric product, which the BLAS
+    # computes for one triangle (above a size where that pays for the square root)
+    if b.size < 65536:
+        return b.T @ (d * b)
+    t = np.sqrt(d) * b
+    return t.T @ t
+''',
     "_commutation": '''def _commutation(m, n, dtype=None):
     K = np.zeros((m * n, m * n), dtype=dtype)
     for i in range(m):
@@ -265,6 +285,10 @@ _COMMUTATION = '''def _commutation(m, n, **like):
     return np.eye(m * n, **like)[np.arange(m * n).reshape(n, m).T.reshape(-1)]
 '''
 # block k (of n x n) is diag(s_k) - s_k s_k^T, built as one (m, n, m, n) array
+# b^T diag(d) b as a broadcast product (the symmetric product gains nothing outside numpy's BLAS)
+_GRAM = '''def _gram(b, d):
+    return b.T @ (d * b)
+'''
 _SOFTMAX_JACOBIAN = '''def _softmax_jacobian(s):
     n, m = s.shape
     b = np.eye(n, dtype=s.dtype) * s.T[:, :, None] - s.T[:, :, None] * s.T[:, None, :]
@@ -302,17 +326,20 @@ register_backend(Backend(
     functions=("jax", "numpy"),
     softmax="jax.nn.softmax({x}, axis={axis})", log_softmax="jax.nn.log_softmax({x}, axis={axis})",
     softmax_log="jax.nn.softmax({x}, axis={axis}), jax.nn.log_softmax({x}, axis={axis})",
+    logsumexp="jax.nn.logsumexp({x})",
     helpers={"_commutation": _rename(_COMMUTATION, "np", "jnp"), "_norm2": _rename(_NORM2, "np", "jnp"),
-             "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "jnp")},
+             "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "jnp"), "_gram": _GRAM},
 ))
 register_backend(Backend(
     "torch", module="torch", alias="torch", extra="torch", axis="dim",
     softmax="torch.softmax({x}, dim={axis})", log_softmax="torch.log_softmax({x}, dim={axis})",
     softmax_log="torch.softmax({x}, dim={axis}), torch.log_softmax({x}, dim={axis})",
+    logsumexp="torch.logsumexp({x}.reshape(-1), 0)",
     vec="{x}.T.reshape(-1, 1)", unvec="{x}.reshape({c}, {r}).T",
     kron="torch.kron({pa}.contiguous(), {pb}.contiguous())",  # torch.kron fails on transposed factors
     like=", dtype={x}.dtype, device={x}.device", array="torch.tensor({x}{like})",
     helpers={"_commutation": _rename(_COMMUTATION, "np", "torch"), "_norm2": _rename(_NORM2, "np", "torch"),
+             "_gram": _GRAM,
              "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "torch").replace(
                  "dtype=s.dtype", "dtype=s.dtype, device=s.device")},
     asarray=_torch_asarray,

@@ -54,21 +54,39 @@ def _shape_of(v) -> tuple:
     return tuple(v.shape) if hasattr(v, "shape") else np.shape(v)
 
 
-def _result(o, scalar: bool, flat: bool):
-    """An output as lambdify returns it: numpy results are copies (never views of an
-    argument), scalars numpy scalars; another library's arrays stay its own."""
+def _aliases(e: Expr) -> bool:
+    """Whether e's array may be an argument's own memory (x, x.T, vec(X)): such an output is copied,
+    so that writing into a result never writes into an argument."""
+    while isinstance(e, (P.Transpose, P.Vec, P.Unvec)):
+        e = e.args[0]
+    return isinstance(e, (P.Symbol, P.Const))
+
+
+def _spec(s) -> tuple:
+    """(name, scalar, wanted sizes: an int, or a size's name) of an argument, read once."""
+    return s.name, s.is_scalar, tuple(int(d) if d.is_Integer else str(d) for d in s.shape)
+
+
+def _result(o, scalar: bool, flat: bool, copy: bool):
+    """An output as lambdify returns it: scalars as numpy scalars (0-d arrays of another library),
+    columns 1-D where a vector was given 1-D, a copy only where it may be an argument's memory."""
     if isinstance(o, (np.ndarray, np.generic, int, float, complex)):
-        o = np.asarray(o)
         if scalar:
-            return o.reshape(())[()]
-        return np.array(o).reshape(-1) if flat else np.array(o)
+            return np.asarray(o).reshape(())[()]
+        if copy or not isinstance(o, np.ndarray):
+            o = np.array(o)
+        return o.reshape(-1) if flat else o
     if scalar:
         return o.reshape(())
     return o.reshape(-1) if flat else o
 
 
 class Lambdified:
-    """A compiled function; ``.source`` is its code (the helpers it calls, then the function)."""
+    """A compiled function; ``.source`` is its code (the helpers it calls, then the function).
+
+    A call checks the arguments' shapes against the symbols' (sizes bound consistently), runs the
+    code and returns its arrays as they are: only an output that may share an argument's memory
+    (the argument itself, its transpose) or another output's is copied."""
 
     def __init__(self, args, outputs, single, src, helpers, be: Backend = BACKENDS["numpy"]):
         self.args = args
@@ -80,43 +98,64 @@ class Lambdified:
         ns["_arg"] = argument(be)
         exec(compile(self.source, "<jacobi.lambdify>", "exec"), ns)  # noqa: S102 - our generated code only
         self._f = ns["f"]
+        self._spec = [_spec(s) for s in args]
+        self._checked: dict = {}  # argument shapes already checked -> whether a vector came 1-D
+        self._vectors = {i for i, s in enumerate(args) if not s.is_scalar and s.shape[1] == 1}
+        # per output: (scalar, a column that comes back 1-D when a vector was given 1-D, copied)
+        seen: set = set()
+        self._outs = []
+        for e in outputs:
+            self._outs.append((e.is_scalar, e.shape[1] == 1 and e.shape[0] != 1, _aliases(e) or e in seen))
+            seen.add(e)
+        # numpy matrices that need nothing done: the outputs as the code computed them
+        self._plain = be.load() is np and not any(scalar or copy for scalar, _, copy in self._outs)
 
     def __call__(self, *values, **named):
         if named:
             raise JacobiError(f"pass the arguments by position ({', '.join(s.name for s in self.args)}), "
                               f"not by name ({', '.join(named)})")
-        if len(values) != len(self.args):
+        if len(values) != len(self._spec):
             raise JacobiError(f"expected {len(self.args)} arguments ({', '.join(s.name for s in self.args)}), "
                               f"got {len(values)}")
+        key = None
+        try:  # shapes seen before were checked before
+            key = tuple([v.shape for v in values])
+            flat = self._checked[key]
+        except (AttributeError, KeyError, TypeError):
+            flat = self._check(values)
+            if key is not None and len(self._checked) < 64:
+                self._checked[key] = flat
+        outs = self._f(*values)
+        if self._plain and not flat:
+            return outs[0] if self.single else outs
+        res = [_result(o, scalar, flat and column, copy) for (scalar, column, copy), o in zip(self._outs, outs)]
+        return res[0] if self.single else tuple(res)
+
+    def _check(self, values) -> bool:
+        """Check the arguments' shapes against the symbols'; whether a vector was given 1-D."""
         flat = False
         bound: dict = {}
-        for s, v in zip(self.args, values):
-            try:
-                shape = _shape_of(v)
-            except (TypeError, ValueError) as err:
-                raise JacobiError(f"the argument {s.name} is not an array of numbers: {err}") from None
-            want = s.shape
-            if s.is_scalar:
+        for i, ((name, scalar, want), v) in enumerate(zip(self._spec, values)):
+            if scalar:
                 continue
-            if len(shape) == 1 and want[1] == 1:
+            try:
+                shape = v.shape if hasattr(v, "shape") else np.shape(v)
+            except (TypeError, ValueError) as err:
+                raise JacobiError(f"the argument {name} is not an array of numbers: {err}") from None
+            if len(shape) == 1 and i in self._vectors:
                 flat = True
-                got = (shape[0], 1)
-            else:
-                got = shape
-            if len(got) != 2:
-                raise ShapeError(f"the argument {s.name} should have shape {want[0]}x{want[1]}, got {shape}")
-            for g, w in zip(got, want):
-                if w.is_Integer and int(w) != g:
-                    raise ShapeError(f"the argument {s.name} should have shape {want[0]}x{want[1]}, got {shape}")
-                if isinstance(w, sp.Symbol):
-                    seen = bound.setdefault(w, (g, s.name))
-                    if seen[0] != g:
-                        raise ShapeError(f"the size {w} is {seen[0]} in {seen[1]} but {g} in {s.name} "
-                                         f"(shape {shape})")
-        outs = self._f(*values)
-        res = [_result(o, e.is_scalar, flat and e.shape[1] == 1 and e.shape[0] != 1)
-               for e, o in zip(self.outputs, outs)]
-        return res[0] if self.single else tuple(res)
+                shape = (shape[0], 1)
+            if len(shape) != 2:
+                raise ShapeError(f"the argument {name} should have shape {want[0]}x{want[1]}, got {tuple(shape)}")
+            for g, w in zip(shape, want):
+                if w.__class__ is int:
+                    if w != g:
+                        raise ShapeError(f"the argument {name} should have shape {want[0]}x{want[1]}, "
+                                         f"got {_shape_of(v)}")
+                elif bound.setdefault(w, (g, name))[0] != g:
+                    raise ShapeError(f"the size {w} is {bound[w][0]} in {bound[w][1]} but {g} in {name} "
+                                     f"(shape {_shape_of(v)})")
+        return flat
 
 
 @deep

@@ -11,7 +11,7 @@ import keyword
 import sympy as sp
 
 from .. import core as P
-from ..core.expr import ATOM, MATMUL, POSTFIX, Expr, describe
+from ..core.expr import ATOM, MATMUL, MUL, POSTFIX, Expr, describe
 from ..core.shapes import JacobiError
 from .backends import BACKENDS, Backend
 
@@ -135,16 +135,55 @@ class CodePrinter:
             A = f.args[0]
             if i + 1 < len(fs):  # inv(A) B ...: its neighbour has A's rows, so it is no 1 x 1 factor
                 code = self.be.fmt("solve", a=self.ref(A, 0), b=self.ref(_chain(fs[i + 1:]), 0))
-                return self._chain_code(fs[:i] + [(code, f.shape[0])])
+                return self._chain_code(fs[:i] + [(code, f.shape[0], fs[-1].shape[1])])
             code = self.be.fmt("solve", a=self._transposed(A), b=self._transposed(_chain(fs[:i])))
             return code + ".T"
-        return self._chain_code(fs)
+        gram = self._gram(fs)
+        if gram is not None:
+            return gram
+        if len(fs) == 2 and fs[0].shape[1] == 1 and not fs[0].is_scalar and not fs[1].is_scalar:
+            # an outer product a b^T by broadcasting, not a matrix product with an inner size of 1
+            return f"{self.ref(fs[0], MUL)} * {self.ref(fs[1], MUL + 1)}"
+        return self._chain_code(self._diagonals(fs))
+
+    def _diagonals(self, fs) -> list:
+        """diag(d) B as d * B and B diag(d) as B * d^T, by broadcasting: a diagonal matrix is never
+        built to multiply by it (one already named, used elsewhere too, is used as it is)."""
+        out = []
+        i = 0
+        while i < len(fs):
+            f = fs[i]
+            d = _diagonal(f, self.temps)
+            if d is not None and i + 1 < len(fs) and not fs[i + 1].is_scalar:
+                nxt = fs[i + 1]
+                out.append((f"({self.ref(d, MUL)} * {self.ref(nxt, MUL + 1)})", f.shape[0], nxt.shape[1]))
+                i += 2
+                continue
+            if d is not None and out and i == len(fs) - 1 and not fs[i - 1].is_scalar:
+                rows = out[-1][1] if isinstance(out[-1], tuple) else out[-1].shape[0]
+                left = self._chain_code(out)
+                return [(f"({left}) * {self.transpose(d)}", rows, f.shape[1])]
+            out.append(f)
+            i += 1
+        return out
+
+    def _gram(self, fs):
+        """B^T diag(d) B with d >= 0 (sigma'(z), a probability, a square): the symmetric Gram product
+        T^T T of T = sqrt(d) * B, which the BLAS computes once for both triangles (above a size where
+        that pays for the square root)."""
+        if len(fs) != 3 or not isinstance(fs[0], P.Transpose) or fs[0].args[0] is not fs[2]:
+            return None
+        d = _diagonal(fs[1], self.temps)
+        if d is None or fs[2].is_scalar or not P.nonnegative(d):
+            return None
+        return self.be.fmt("gram", b=self.ref(fs[2], 0), d=self.ref(d, 0))
 
     def _chain_code(self, items) -> str:
-        """Factors (nodes, or (code, rows) of a computed one, last) joined by @, or by * beside a 1 x 1 one."""
+        """Factors (nodes, or (code, rows, columns) of a computed one) joined by @, or by * beside a
+        1 x 1 one."""
         out, acc = None, None
         for a in items:
-            code, shape = (a[0], (a[1], None)) if isinstance(a, tuple) else (None, a.shape)
+            code, shape = (a[0], (a[1], a[2])) if isinstance(a, tuple) else (None, a.shape)
             if out is None:
                 out, acc = code or self.ref(a, MATMUL), shape
                 continue
@@ -227,6 +266,13 @@ class CodePrinter:
         if prec == 0 or _atomic(code):
             return code
         return "(" + code + ")"
+
+
+def _diagonal(f, temps):
+    """d where f is diag(d) for a column d, not already named; else None."""
+    if isinstance(f, P.Diag) and f not in temps and f.args[0].shape[1] == 1 and not f.is_scalar:
+        return f.args[0]
+    return None
 
 
 def _chain(fs) -> Expr:

@@ -31,3 +31,4 @@ from .printing import LatexPrinter, Printer, TextPrinter, latex, text
 from . import lift
 from . import callables, sizerules
 from .linalg import Det, Inv, LogDet, MatrixPower, Trace, det, inv, logdet, matrix_power, trace
+from .signs import nonnegative

@@ -45,7 +45,10 @@ class Apply(_Elementwise):
         return self.fn.latex + r"\left(" + inner + r"\right)"
 
     def _code(self, p):
-        return p.apply(self.fn, p.ref(self.args[0], ATOM))
+        x = self.args[0]
+        if self.fn.name == "log" and _is_sum_of_exp(x):  # log-sum-exp: the stable form, never exp's overflow
+            return p.be.fmt("logsumexp", x=p.ref(x.args[0].args[0], 0))
+        return p.apply(self.fn, p.ref(x, ATOM))
 
     def _explicit(self, ev):
         f = self.fn.definition if ev.elementary else self.fn.sympy
@@ -59,6 +62,12 @@ class Apply(_Elementwise):
 
     def _sympy(self, go):
         return self.fn.sympy(go(self.args[0]))
+
+
+def _is_sum_of_exp(x) -> bool:
+    from .matrix import Sum
+
+    return isinstance(x, Sum) and isinstance(x.args[0], Apply) and x.args[0].fn.name == "exp"
 
 
 _TEXT_NAMES: dict = {}  # function -> (size of the registry, its text name)

@@ -285,3 +285,15 @@ def apply_number(e, ctx):
         if v.is_number and v.is_finite:
             return P.broadcast(P.Const.make(sp.nsimplify(v) if v.is_Float else v), e.shape)
     return None
+
+
+@rule(Rule("softmax", "exp(z) / sum(exp(z)) = softmax(z)",
+           r"\frac{\exp(z)}{\operatorname{sum}(\exp(z))} = \operatorname{softmax}(z)"), P.Div)
+def div_softmax(e, ctx):
+    """The gradient of log-sum-exp, named: softmax(z) is computed stably (the largest entry
+    subtracted) where exp(z) / sum(exp(z)) overflows, and its own Jacobian is diag(s) - s s^T."""
+    num, den = e.args
+    if e.shape[1] != 1 or not (isinstance(num, P.Apply) and num.fn.name == "exp"):
+        return None
+    s = den.args[0] if isinstance(den, P.Broadcast) else den
+    return P.softmax(num.args[0]) if isinstance(s, P.Sum) and s.args[0] is num else None
