@@ -165,7 +165,7 @@ def test_derive_hessian_shows_the_gradient_then_its_jacobian():
     text = str(d)
     assert "df/dw = X.T @ (sigmoid(X @ w) - y)" in text
     assert "g = X.T @ (sigmoid(X @ w) - y)    [the gradient, named]" in text
-    assert text.splitlines()[-1].startswith("dg/dw = X.T @ diag(sigmoid'(X @ w)) @ X")
+    assert text.splitlines()[-1].startswith("d2f/dwdw = X.T @ diag(sigmoid'(X @ w)) @ X")
     assert "v1 = X @ w" in text  # the second derivation's variables do not reuse u1, u2, ...
     assert d.to_latex().count(r"\boxed") >= 1
 
@@ -346,3 +346,34 @@ def test_no_false_convex_across_random_functions(f, seed):
         if np.all(np.isfinite(H)):
             lo = np.linalg.eigvalsh((H + H.T) / 2)[0]
             assert lo >= -1e-9 * (1 + np.abs(H).max()), f"{f}: certified convex, Hessian eigenvalue {lo}"
+
+
+# ---------------------------------------------------------------------------
+# jacobi hessian
+
+
+def test_the_hessian_command_in_every_format():
+    from test_cli import jacobi as run
+
+    r = run("hessian", "sum(softplus(X @ w) - y * (X @ w))", "--wrt", "w")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1] == "d2f/dwdw = X.T @ diag(sigmoid'(X @ w)) @ X"
+    r = run("hessian", "x'*A*x", "--wrt", "x", "--syntax", "matrixcalculus", "--format", "latex")
+    assert r.returncode == 0 and r"\frac{\partial^{2} f}{\partial x \, \partial x^{\top}} &= A^{\top} + A" in r.stdout
+    r = run("hessian", "log(sum(exp(x)))", "--wrt", "x", "--steps", "--format", "markdown")
+    assert r.returncode == 0 and "the gradient, named" in r.stdout and r"\operatorname{softmax}" in r.stdout
+    r = run("hessian", "sum(sigmoid(W @ x))", "--wrt", "x,W")
+    assert r.returncode == 0 and r.stdout.splitlines()[-1].startswith("d2f/dxdW = ")
+    r = run("hessian", "x.T @ A @ x", "--wrt", "x", "--format", "python")
+    assert r.returncode == 0
+    ns: dict = {}
+    exec(compile(r.stdout, "<hessian module>", "exec"), ns)  # noqa: S102 - the command's own output
+    Av = np.arange(9.0).reshape(3, 3)
+    (H,) = ns["f"](np.ones(3), Av)
+    assert np.allclose(H, Av + Av.T)
+    with pytest.raises(ValueError, match="not an array of numbers"):  # the written module raises its own errors
+        ns["f"](None, Av)
+    for bad, words in ((["W @ x", "--wrt", "x"], "needs a scalar"), (["sum(x)", "--wrt", "x,y"], "no variable y"),
+                       (["sum(x * y * z)", "--wrt", "x,y,z"], "one variable")):
+        r = run("hessian", *bad)
+        assert r.returncode == 2 and r.stderr.startswith("jacobi: error:") and words in r.stderr, r.stderr

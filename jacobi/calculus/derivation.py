@@ -18,21 +18,33 @@ class Partial(Expr):
 
     @classmethod
     def _shape(cls, params, args):
-        f, x = args
+        f, x, y = args[0], args[1], args[-1]
         if params[0] == "gradient":
             return x.shape
+        if params[0] == "hessian":  # d^2 f / d vec(x) d vec(y)^T
+            return (x.shape[0] * x.shape[1], y.shape[0] * y.shape[1])
         return (f.shape[0] * f.shape[1], x.shape[0] * x.shape[1])
 
     def _text(self, p):
-        f, x = self.args
+        f, x = self.args[:2]
+        if self.params[0] == "hessian":
+            y = self.args[2]
+            return f"d2{p.paren(f, ATOM)}/d{p.paren(x, ATOM)}d{p.paren(y, ATOM)}"
         return f"d{p.paren(f, ATOM)}/d{p.paren(x, ATOM)}"
 
     def _latex(self, p):
-        f, x = self.args
+        f, x = self.args[:2]
+        if self.params[0] == "hessian":
+            y = self.args[2]
+            return (r"\frac{\partial^{2} " + p.paren(f, ATOM) + r"}{\partial " + p.paren(x, ATOM) + r" \, \partial "
+                    + p.paren(y, ATOM) + r"^{\top}}")
         return r"\frac{\partial " + p.paren(f, ATOM) + r"}{\partial " + p.paren(x, ATOM) + "}"
 
 
-def partial(f, x, kind="jacobian"):
+def partial(f, x, kind="jacobian", y=None):
+    """The display node d f/d x (kind "jacobian" or "gradient"), or d^2 f/d x d y^T (kind "hessian")."""
+    if kind == "hessian":
+        return Partial._new((kind,), (f, x, x if y is None else y))
     return Partial._new((kind,), (f, x))
 
 

@@ -71,7 +71,8 @@ def derive_hessian(f, x, y=None, *, simplify: bool = True, name: str = "f") -> D
         H = P.transpose(P.vec(H)) if H.shape[1] != 1 else P.transpose(H)
         H = Simplifier()(H) if simplify else H
     steps = first.steps + [_named(s, gsym) for s in second.steps[:-1]]
-    steps.append(Step("result", partial(gsym if gv is g else P.vec(gsym), y), H, RULE))
+    lhs = partial(P.scalar(name) if name.isidentifier() else f, x, "hessian", y)
+    steps.append(Step("result", lhs, H, RULE))
     return Derivation(f, [x] if y is x else [x, y], H, steps, first.definitions + second.definitions, "hessian")
 
 

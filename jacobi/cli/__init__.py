@@ -1,7 +1,8 @@
-"""The jacobi command: differentiate an expression, derive a network's
+"""The jacobi command: differentiate an expression (once or twice), derive a network's
 backpropagation equations, check a gradient against central differences.
 
     jacobi diff "sum((sigmoid(W @ x + b) - y) ** 2) / 2" --wrt W
+    jacobi hessian "sum(softplus(X @ w) - y * (X @ w))" --wrt w
     jacobi backprop --layers 4,3,2 --activation sigmoid --output softmax --cost cross_entropy
     jacobi check "sum((W @ x - y) ** 2)" --wrt W
     jacobi check --module mlp_grad.py
@@ -11,7 +12,7 @@ stderr, ``jacobi: error: ...``, argparse's own complaints included; a parse
 error adds the expression and a caret under the offending character), 3 an internal error (JACOBI_DEBUG=1 shows its
 traceback).  Expressions are read by jacobi.parse, which never evaluates them.
 
-options (reading the options), commands (diff, backprop, check), help (the
+options (reading the options), commands (diff, hessian, backprop, check), help (the
 examples and notes of each --help); this module builds the argument parser
 and runs a command.
 """
@@ -24,8 +25,8 @@ import sys
 from ..calculus.check import MAX_ENTRIES, MAX_EVALS
 from ..core.shapes import JacobiError
 from ..parse import SYNTAXES, ParseError
-from .commands import cmd_backprop, cmd_check, cmd_diff
-from .help import CHECK_EXAMPLES, backprop_examples, costs_list, diff_examples
+from .commands import cmd_backprop, cmd_check, cmd_diff, cmd_hessian
+from .help import CHECK_EXAMPLES, HESSIAN_EXAMPLES, backprop_examples, costs_list, diff_examples
 from .options import EXIT_FAILED, EXIT_INTERNAL, EXIT_USAGE, count, layer_sizes, seed, tolerance
 
 # ---------------------------------------------------------------------------
@@ -66,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     def expression_options(p, expr_help):
-        p.add_argument("expr", metavar="EXPR", nargs=None if p.prog.endswith("diff") else "?", help=expr_help)
+        p.add_argument("expr", metavar="EXPR", nargs=None if p.prog.endswith(("diff", "hessian")) else "?", help=expr_help)
         p.add_argument("--shape", action="append", metavar="NAME=SHAPE",
                        help="declare a variable's shape: 3, n (vectors), 2x3, mxn (matrices) or scalar; repeatable")
         p.add_argument("--distribution", action="append", metavar="NAME",
@@ -85,6 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="text (default), latex, markdown, or python: numpy code of the derivative")
     d.add_argument("--steps", action="store_true",
                    help="the whole derivation: intermediate variables, local Jacobians, chain rule, simplification")
+
+    h = command("hessian", "the Hessian of a scalar expression (the Jacobian of its gradient), or a mixed block",
+                HESSIAN_EXAMPLES, cmd_hessian)
+    expression_options(h, 'the scalar expression, e.g. "sum(softplus(X @ w) - y * (X @ w))"')
+    h.add_argument("--wrt", action="append", metavar="VAR", required=True,
+                   help="the variable (the Hessian over its entries, vec(X) for a matrix), or two: x,y gives "
+                        "the mixed block d2f/dx dy^T")
+    h.add_argument("--format", choices=("text", "latex", "markdown", "python"), default="text",
+                   help="text (default), latex, markdown, or python: numpy code of the Hessian")
+    h.add_argument("--steps", action="store_true",
+                   help="the whole derivation: the gradient's steps, then those of its Jacobian")
 
     b = command("backprop", "the four equations of backpropagation for a feed-forward network",
                 backprop_text, cmd_backprop)
@@ -185,4 +197,4 @@ def main(argv=None) -> int:
 
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERNAL", "EXIT_USAGE", "UsageError", "build_parser", "cmd_backprop", "cmd_check",
-           "cmd_diff", "layer_sizes", "main"]
+           "cmd_diff", "cmd_hessian", "layer_sizes", "main"]

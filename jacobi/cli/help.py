@@ -35,6 +35,19 @@ def costs_list() -> str:
     return ", ".join(list(COSTS))
 
 
+HESSIAN_EXAMPLES = """\
+examples:
+  jacobi hessian "sum(softplus(X @ w) - y * (X @ w))" --wrt w      (logistic regression: X^T diag(sigma'(X w)) X)
+  jacobi hessian "log(sum(exp(x)))" --wrt x --steps
+  jacobi hessian "x'*A*x" --wrt x --syntax matrixcalculus
+  jacobi hessian "trace(X.T @ A @ X)" --wrt X                          (over vec(X): Kronecker blocks)
+  jacobi hessian "sum(sigmoid(W @ x))" --wrt x,W                       (the mixed block d2f/dx dvec(W)^T)
+  jacobi hessian "x.T @ A @ x" --wrt x --format python
+
+The expression syntax, --shape and --syntax are those of jacobi diff (jacobi diff --help).
+"""
+
+
 def diff_examples() -> str:
     return """\
 examples:
