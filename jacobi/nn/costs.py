@@ -106,6 +106,9 @@ class Cost:
     # (z, y, output) -> dC/dz computed from the logits, where the derived delta^L cancels catastrophically
     # (it divides by a - 1); None keeps the derived form
     logit_grad: Callable | None = None
+    # the output activations (names, "softmax") on which C(output(z)) is convex in the logits z: the Gauss-Newton
+    # product (jacobi.nn.curvature) splits the network there, and at the output a^L for any other
+    gauss_newton_logits: tuple = ()
 
     def check_output(self, output, n) -> None:
         """Refuse an output activation (a record or SOFTMAX, on n entries) whose values leave output_range.
@@ -191,6 +194,7 @@ register_cost(Cost(
     output_range=sp.Interval.Lopen(0, 1),
     range_reason="it takes log a, and is bounded below only where a <= 1 (a probability)",
     target="a probability distribution over the classes for each example: entries summing to one",
+    gauss_newton_logits=(SOFTMAX, "sigmoid"),  # log-sum-exp(z) - y.z; sum y softplus(-z)
 ))
 register_cost(Cost(
     "binary_cross_entropy",
@@ -199,4 +203,5 @@ register_cost(Cost(
     output_range=sp.Interval.open(0, 1), range_reason="it takes log a and log(1 - a)",
     target="a probability in [0, 1] for each entry (several entries of an example may be 1)",
     logit_grad=lambda z, y, output: softmax_bce_grad(z, y) if output == SOFTMAX else None,
+    gauss_newton_logits=("sigmoid",),  # sum softplus(z) - y z
 ))

@@ -1,11 +1,11 @@
 """Generated training code: a network's gradient function from its derivation.
 
 The mini-batch derivation (examples as columns) is turned into straight-line
-code that stores examples as rows, as numpy users do.  On the way, four
-rewrites make the code as fast and as stable as careful hand-written backprop:
+code that stores examples as rows, as numpy users do (the rewrites for that
+storage are in jacobi.nn.rows).  On the way, rewrites make the code as fast and
+as stable as careful hand-written backprop:
 
-* sigma'(z^l) is computed from the layer's output (a (1 - a), 1 - a^2), the
-  forms the registry gives (softplus' as sigmoid(z), which does not cancel);
+* sigma'(z^l) is computed from the layer's output (a (1 - a), 1 - a^2);
 * the mean's 1/m is applied once, to delta^L: BP2 is linear in delta^{l+1},
   so every later delta and gradient inherits it;
 * the cost is computed from the logits, the stable form its record in
@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import sympy as sp
 
 from .. import core as P
 from ..calculus.chain import substitute
@@ -27,85 +26,11 @@ from ..calculus.simplify import Simplifier
 from ..codegen.backends import backend
 from ..codegen.emit import Line, emit
 from ..codegen.printer import CodePrinter
-from ..core import functions as F
-from ..core.expr import ATOM, Expr, SameShape, rewrite
-from ..core.lift import Leaves, from_sympy
 from ..core.shapes import JacobiError, ShapeError, fmt_shape
+from .rows import Flat, M, fuse_softmax, output_forms, tpush
 
-M = sp.Symbol("m", integer=True, positive=True)
-
-
-class Flat(SameShape):
-    """A column stored as a 1-D array (biases and their gradients)."""
-
-    __slots__ = ()
-    precedence = ATOM
-
-    def _code(self, p):
-        x = self.args[0]
-        if isinstance(x, P.MatMul) and len(x.args) == 2 and isinstance(x.args[1], P.Ones):
-            A = x.args[0]
-            if isinstance(A, P.Transpose) and isinstance(A.args[0], P.Symbol):
-                return f"{p.ref(A.args[0], ATOM)}.sum({p.be.axis}=0)"
-            return f"{p.ref(A, ATOM)}.sum({p.be.axis}=1)"
-        return f"{p.ref(x, ATOM)}.reshape(-1)"
-
-
-class SoftmaxPair(SameShape):
-    """softmax(z) and log(softmax(z)) from one exp."""
-
-    __slots__ = ()
-    precedence = ATOM
-
-    def _code(self, p):
-        return p.call("softmax_log", self.params[0], p.ref(self.args[0], 0))
-
-
-# ---------------------------------------------------------------------------
-# Rewrites
-
-
-def output_forms(e: Expr, defs: dict) -> Expr:
-    """sigma'(z) -> its form through a = sigma(z), where a is a named output."""
-    by_def = {d: v for v, d in defs.items()}
-
-    def through_output(n):
-        if isinstance(n, P.Apply):
-            primal = F.primal_of(n.fn)
-            if primal is not None and primal.prime_in_output is not None:
-                z = n.args[0]
-                a = by_def.get(P.apply(primal, z))
-                if a is not None:
-                    leaves = Leaves()
-                    form = primal.prime_in_output.subs({F.a: leaves.sym(a), F.t: leaves.sym(z)})
-                    return from_sympy(form, leaves.by_sym, z.shape)
-        return None
-
-    return rewrite(e, through_output)
-
-
-def tpush(e: Expr, T: bool = False) -> Expr:
-    """e (or e^T) with every transpose moved onto a leaf: each node moves it down through its own
-    transpose rule (``_transpose``) where the ROWS form moves it, element-wise nodes included."""
-    if isinstance(e, P.Transpose):
-        return tpush(e.args[0], not T)
-    if isinstance(e, P.Sum):  # a sum is the same in either orientation: take the stored one
-        x = e.args[0]
-        return P.Sum._new((), (tpush(x, x.shape[1] == M),))
-    if e.is_scalar:
-        T = False
-    if not T:
-        return e.rebuild(tuple(tpush(a, False) for a in e.args)) if e.args else e
-    if P.ROWS in e.moves_transpose:
-        return e._transpose(_tpushed, tpush)
-    return P.transpose(e.rebuild(tuple(tpush(a, False) for a in e.args)))
-
-
-def _tpushed(e: Expr) -> Expr:
-    return tpush(e, True)
-
-
-# ---------------------------------------------------------------------------
+__all__ = ["GradientFunction", "NetSource", "gradient_function", "gradient_source", "init_params",
+           "output_forms", "tpush"]
 
 
 class GradientFunction:
@@ -127,12 +52,14 @@ class GradientFunction:
         # cross-entropy targets are checked here only where the generated code cannot check them itself
         self._check_targets = net.cost_record.distribution and not backend(backend_name).value_checks
 
-    def __call__(self, params, X, Y):
+    what = "gradient function"
+
+    def __call__(self, params, X, Y, *more):
         rec = self.net.cost_record
         if self._check_targets:
             Y = _check_distributions(Y, rec.name)
         try:
-            return self._f(params, X, Y)
+            return self._f(params, X, Y, *more)
         except (ValueError, TypeError, IndexError, AttributeError, RuntimeError) as err:
             if rec.distribution:
                 _check_distributions(Y, rec.name)  # the rows that do not sum to one, named (Y may be lists)
@@ -143,7 +70,7 @@ class GradientFunction:
                     raise
                 raise JacobiError(f"params must be a list of (W, b) pairs of arrays and X, Y arrays of numbers: "
                                   f"{bad}") from err
-            raise ShapeError(f"the gradient function failed: {err}") from err
+            raise ShapeError(f"the {self.what} failed: {err}") from err
 
     def _diagnose(self, params, X, Y):
         net = self.net
@@ -196,82 +123,126 @@ def _check_distributions(Y, cost: str):
         f"(all-zero) examples, or use binary_cross_entropy for multi-hot targets")
 
 
+class NetSource:
+    """One network's generated code in the making: the mini-batch derivation, its quantities stored as rows
+    (examples as rows, as numpy users do), and the assembly of a function from lines.  The gradient function
+    uses it, and so do the curvature products (jacobi.nn.curvature), which add their own quantities."""
+
+    def __init__(self, net, be):
+        self.net, self.be = net, be
+        L = net.L
+        self.bp = bp = net.backprop(batch=True)
+        self.defs = dict(bp.program.defs)
+        self.S = Simplifier(self.defs)
+        self.names = {net.x(True): "X", net.y(True): "Y"}
+        self.store: dict = {}
+        self.to_store: dict = {}
+        for s in (net.x(True), net.y(True)):
+            self.stored(s, self.names[s])
+        for l in range(1, L + 1):
+            self.stored(net.z(l, True), f"z{l}")
+            self.stored(net.a(l, True), f"a{l}")
+            self.stored(net.delta_symbol(l, True), f"delta{l}")
+        self.params = {}  # parameter-shaped symbols -> their names (W1, b1, ...)
+        self.flat = set()  # the column vectors among them, stored 1-D
+        for l in range(1, L + 1):
+            self.param(net.W(l), f"W{l}")
+            self.param(net.b(l), f"b{l}")
+
+    def stored(self, s, name: str) -> None:
+        """A batch quantity (a column per example), kept transposed: one example per row."""
+        self.names[s] = name
+        self.store[s] = P.matrix(name, s.shape[1], s.shape[0])
+        self.to_store[s] = P.transpose(self.store[s])
+
+    def param(self, s, name: str) -> None:
+        self.params[s] = name
+        if s.shape[1] == 1:
+            self.flat.add(s)
+
+    def code_expr(self, e, stored_T):
+        """e over stored quantities; stored_T: e is a batch quantity, stored transposed too."""
+        return tpush(substitute(e, self.to_store), stored_T)
+
+    def forward_lines(self) -> list:
+        net, lines = self.net, []
+        for l in range(1, net.L + 1):
+            z, a = net.z(l, True), net.a(l, True)
+            prev = "x" if l == 1 else f"a{l - 1}"
+            lines.append(Line(f"z{l}", self.code_expr(self.defs[z], True), f"z{l} = W{l} {prev} + b{l}"))
+            lines.append(Line(f"a{l}", self.code_expr(self.defs[a], True), f"a{l} = {_act_name(net, l)}(z{l})"))
+        cost = self.S.structural(self.net.stable_cost(batch=True))  # the cost record's form from the logits
+        cost = self.S(P.Scale._new((), (P.Const.make(1 / M), cost)))
+        lines.append(Line("cost", self.code_expr(cost, False), "the mean cost, from the logits"))
+        return lines
+
+    def delta_lines(self) -> list:
+        net, bp, lines = self.net, self.bp, []
+        inv_m = P.Const.make(1 / M)
+        for l in range(net.L, 0, -1):
+            d = output_forms(bp.delta(l), self.defs)
+            if l == net.L:
+                d = _logit_grad(net) or d
+                d = P.Scale._new((), (inv_m, d))
+            tag = "BP1" if l == net.L else "BP2"
+            lines.append(Line(f"delta{l}", self.code_expr(self.S.structural(d), True),
+                              f"{tag}: delta{l} = {_plain(bp.delta(l))}" + (" (times 1/m)" if l == net.L else "")))
+        return lines
+
+    def grad_lines(self) -> list:
+        lines = []
+        for l in range(self.net.L, 0, -1):
+            gW = _unscale(self.bp.grad_W(l))
+            gb = _unscale(self.bp.grad_b(l))
+            prev = "x" if l == 1 else f"a{l - 1}"
+            lines.append(Line(f"dW{l}", self.code_expr(gW, False), f"BP4: dC/dW{l} = delta{l} {prev}^T"))
+            lines.append(Line(f"db{l}", self.flat_line(gb), f"BP3: dC/db{l} = sum of delta{l}"))
+        return lines
+
+    def flat_line(self, e):
+        """A column (a bias's gradient) stored 1-D."""
+        return Flat._new((), (self.code_expr(e, False),))
+
+    def source(self, lines, fname: str, args: list, keep: set, ret: str, summary: str, doc: str = "") -> str:
+        """The module: its docstring, imports, SIZES, helpers and the function fname(params, X, Y, *args)
+        computing lines, returning ret; args are (name, [(W-like, b-like) symbols per layer]) unpacked
+        like params."""
+        net, be, L = self.net, self.be, self.net.L
+        pairs = fuse_softmax(lines)  # softmax and log-softmax of one z share an exp
+        allnames = {**self.params, **{self.store[s]: n for s, n in self.names.items()}}
+        p = CodePrinter(allnames, {M: "m"}, {}, be, flat=self.flat, like="X")
+        for node, name in pairs.items():
+            p.temps[node] = name
+        keep = set(keep) | {"X", "Y"} | set(self.params.values())
+        body = emit(lines, p, keep=keep)
+        unpacks = [("params", [(net.W(l), net.b(l)) for l in range(1, L + 1)])] + list(args)
+        head = [f"def {fname}({', '.join(a for a, _ in unpacks[:1])}, X, Y"
+                + "".join(f", {a}" for a, _ in unpacks[1:]) + "):",
+                f'    """{summary} for the network {_sizes(net)}; examples are rows."""']
+        for a, syms in unpacks:
+            unpack = ", ".join(f"({self.params[W]}, {self.params[b]})" for W, b in syms)
+            head.append(f"    {unpack}{',' if L == 1 else ''} = {a}")
+        head += ["    m = X.shape[0]"] + _target_check(net, be)
+        helpers = dict(p.helpers)
+        helpers.update(be.support("\n".join(body) + "".join(helpers.values())))
+        helpers = "".join(helpers[k] + "\n\n" for k in sorted(helpers))
+        doc = (f'"""Generated by jacobi from the derivation of the network {_sizes(net)}\n'
+               f"(activation {', '.join(_act_name(net, l) for l in range(1, L + 1))}; cost {_cost_name(net)}).\n"
+               f"{doc}Y: {net.cost_record.target}.\n"
+               f'Depends on {be.library} alone."""\n')
+        # the layer sizes, so that `jacobi check --module` can build params and data for the module
+        sizes = "[" + ", ".join(str(s) if s.is_Integer else repr(str(s)) for s in net.sizes) + "]"
+        record = f"\nSIZES = {sizes}  # n_0, ..., n_L\n"
+        return doc + be.header + record + "\n\n" + helpers + "\n".join(head + body + ["    return " + ret]) + "\n"
+
+
 def gradient_source(net, backend_name="numpy", fname: str = "gradient") -> str:
-    be = backend(backend_name)
+    src = NetSource(net, backend(backend_name))
     L = net.L
-    bp = net.backprop(batch=True)
-    defs = dict(bp.program.defs)
-    S = Simplifier(defs)
-    # storage: batch quantities are kept transposed (examples as rows)
-    batch = [net.x(True), net.y(True)] + [s for l in range(1, L + 1) for s in (net.z(l, True), net.a(l, True),
-                                                                                 net.delta_symbol(l, True))]
-    names = {net.x(True): "X", net.y(True): "Y"}
-    for l in range(1, L + 1):
-        names[net.z(l, True)] = f"z{l}"
-        names[net.a(l, True)] = f"a{l}"
-        names[net.delta_symbol(l, True)] = f"delta{l}"
-    store = {s: P.matrix(names[s], s.shape[1], s.shape[0]) for s in batch}
-    to_store = {s: P.transpose(store[s]) for s in batch}
-
-    def code_expr(e, stored_T):
-        e = substitute(e, to_store)
-        return tpush(e, stored_T)
-
-    lines = []
-    for l in range(1, L + 1):
-        z, a = net.z(l, True), net.a(l, True)
-        prev = "x" if l == 1 else f"a{l - 1}"
-        lines.append(Line(f"z{l}", code_expr(defs[z], True), f"z{l} = W{l} {prev} + b{l}"))
-        lines.append(Line(f"a{l}", code_expr(defs[a], True), f"a{l} = {_act_name(net, l)}(z{l})"))
-    cost = S.structural(net.stable_cost(batch=True))  # the cost record's form from the logits
-    cost = S(P.Scale._new((), (P.Const.make(1 / M), cost)))
-    lines.append(Line("cost", code_expr(cost, False), "the mean cost, from the logits"))
-    inv_m = P.Const.make(1 / M)
-    for l in range(L, 0, -1):
-        d = output_forms(bp.delta(l), defs)
-        if l == L:
-            d = _logit_grad(net) or d
-            d = P.Scale._new((), (inv_m, d))
-        tag = "BP1" if l == L else "BP2"
-        lines.append(Line(f"delta{l}", code_expr(S.structural(d), True),
-                          f"{tag}: delta{l} = {_plain(bp.delta(l))}" + (" (times 1/m)" if l == L else "")))
-    for l in range(L, 0, -1):
-        gW = _unscale(bp.grad_W(l))
-        gb = _unscale(bp.grad_b(l))
-        prev = "x" if l == 1 else f"a{l - 1}"
-        lines.append(Line(f"dW{l}", code_expr(gW, False), f"BP4: dC/dW{l} = delta{l} {prev}^T"))
-        lines.append(Line(f"db{l}", Flat._new((), (code_expr(gb, False),)), f"BP3: dC/db{l} = sum of delta{l}"))
-    # softmax and log-softmax of one z share an exp
-    pairs = _fuse_softmax(lines)
-    params = [(net.W(l), net.b(l)) for l in range(1, L + 1)]
-    pnames = {}
-    for l, (W, b) in enumerate(params, start=1):
-        pnames[W], pnames[b] = f"W{l}", f"b{l}"
-    allnames = {**pnames, **{store[s]: names[s] for s in batch}}
-    flat = {b for _, b in params}
-    p = CodePrinter(allnames, {M: "m"}, {}, be, flat=flat, like="X")
-    for node, name in pairs.items():
-        p.temps[node] = name
-    keep = {"cost"} | {f"dW{l}" for l in range(1, L + 1)} | {f"db{l}" for l in range(1, L + 1)} | \
-        {"X", "Y"} | set(pnames.values())
-    body = emit(lines, p, keep=keep)
-    unpack = ", ".join(f"({pnames[W]}, {pnames[b]})" for W, b in params)
-    head = [f"def {fname}(params, X, Y):",
-            f'    """Mean cost and its gradient for the network {_sizes(net)}; examples are rows."""',
-            f"    {unpack}{',' if L == 1 else ''} = params",
-            "    m = X.shape[0]"] + _target_check(net, be)
-    ret = "    return cost, [" + ", ".join(f"(dW{l}, db{l})" for l in range(1, L + 1)) + "]"
-    helpers = dict(p.helpers)
-    helpers.update(be.support("\n".join(body) + "".join(helpers.values())))
-    helpers = "".join(helpers[k] + "\n\n" for k in sorted(helpers))
-    doc = (f'"""Generated by jacobi from the derivation of the network {_sizes(net)}\n'
-           f"(activation {', '.join(_act_name(net, l) for l in range(1, L + 1))}; cost {_cost_name(net)}).\n"
-           f"Y: {net.cost_record.target}.\n"
-           f'Depends on {be.library} alone."""\n')
-    # the layer sizes, so that `jacobi check --module` can build params and data for the module
-    sizes = "[" + ", ".join(str(s) if s.is_Integer else repr(str(s)) for s in net.sizes) + "]"
-    record = f"\nSIZES = {sizes}  # n_0, ..., n_L\n"
-    return doc + be.header + record + "\n\n" + helpers + "\n".join(head + body + [ret]) + "\n"
+    keep = {"cost"} | {f"dW{l}" for l in range(1, L + 1)} | {f"db{l}" for l in range(1, L + 1)}
+    ret = "cost, [" + ", ".join(f"(dW{l}, db{l})" for l in range(1, L + 1)) + "]"
+    lines = src.forward_lines() + src.delta_lines() + src.grad_lines()
+    return src.source(lines, fname, [], keep, ret, "Mean cost and its gradient")
 
 
 def _target_check(net, be) -> list:
@@ -289,26 +260,6 @@ def _logit_grad(net):
     hook = net.cost_record.logit_grad
     L = net.L
     return hook(net.z(L, True), net.y(True), net.activations[-1]) if hook is not None else None
-
-
-def _fuse_softmax(lines):
-    pairs = {}
-    logs = {}
-    for ln in lines:
-        for n in ln.expr.walk():
-            if isinstance(n, P.LogSoftmax):
-                logs[(n.args[0], n.params[0])] = n
-    for ln in lines:
-        e = ln.expr
-        if isinstance(e, P.Softmax) and (e.args[0], e.params[0]) in logs:
-            lg = logs[(e.args[0], e.params[0])]
-            pair = SoftmaxPair._new(e.params, e.args)
-            name = "log_" + ln.target
-            ln.target = f"{ln.target}, {name}"
-            ln.expr = pair
-            pairs[lg] = name
-            pairs[e] = ln.target.split(",")[0]
-    return pairs
 
 
 def _unscale(g):

@@ -24,6 +24,7 @@ from ..core.expr import Expr
 from ..core.shapes import JacobiError, size
 from .backprop import Backprop
 from .costs import SOFTMAX, cost_of
+from .curvature import curvature_function as _curvature_function
 from .explicit import ExplicitNetwork
 from .netgen import gradient_function as _gradient_function
 from .netgen import init_params as _init_params
@@ -209,6 +210,24 @@ class Network:
         >>> fn = net.gradient_function(); cost, grads = fn(net.init_params(), X, Y)
         """
         return _gradient_function(self, backend)
+
+    def hvp_function(self, backend: str = "numpy"):
+        """fn(params, X, Y, V) -> (mean cost, [(dW, db), ...], [(HV_W, HV_b), ...]): the Hessian of the mean
+        cost times V (a list of (VW, Vb) pairs shaped like params), by Pearlmutter's R-operator, generated
+        from the tangent of the backpropagation equations; no Hessian is formed.
+
+        >>> cost, grads, hv = net.hvp_function()(params, X, Y, V)
+        """
+        return _curvature_function(self, backend, "hvp")
+
+    def gnvp_function(self, backend: str = "numpy"):
+        """fn(params, X, Y, V) -> (mean cost, [(GV_W, GV_b), ...]): the Gauss-Newton matrix J^T H_C J times V,
+        split at the logits z^L where the cost is convex in them (softmax or sigmoid with cross-entropy,
+        sigmoid with binary cross-entropy, an identity output), else at the output a^L (mse: J^T J).
+
+        >>> cost, gv = net.gnvp_function()(params, X, Y, V)
+        """
+        return _curvature_function(self, backend, "gnvp")
 
     def init_params(self, seed: int = 0, dtype=None):
         """A params list [(W1, b1), ...] with Glorot-uniform weights and zero biases."""
