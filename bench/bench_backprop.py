@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import subprocess
 import sys
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import jacobi as jc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference  # noqa: E402
+from timing import fmt_time, interleaved  # noqa: E402
 
 GRID = [([4, 8, 3], 1), ([64, 128, 64, 10], 32), ([784, 256, 128, 10], 128)]
 CASES = [("sigmoid+mse", "sigmoid", "mse", reference.sigmoid_mse),
@@ -70,27 +69,6 @@ def _jax_fn(out):
     return jax.jit(jax.value_and_grad(cost))
 
 
-def _time(fns, rounds, budget):
-    """Interleaved: each round runs every function in turn, each enough times
-    to fill about `budget` seconds (calibrated once)."""
-    inner = {}
-    for k, f in fns.items():
-        f()
-        t = time.perf_counter()
-        f()
-        one = max(time.perf_counter() - t, 1e-7)
-        inner[k] = max(1, min(2000, int(budget / one)))
-    times = {k: [] for k in fns}
-    for _ in range(rounds):
-        for k, f in fns.items():
-            n = inner[k]
-            t = time.perf_counter()
-            for _ in range(n):
-                f()
-            times[k].append((time.perf_counter() - t) / n)
-    return {k: statistics.median(v) for k, v in times.items()}
-
-
 def _peak(f):
     f()
     tracemalloc.start()
@@ -128,23 +106,19 @@ def bench_grid(rounds: int, quick: bool):
                     jX, jY = jnp.asarray(X), jnp.asarray(Y)
                     j(jp, jX, jY)[0].block_until_ready()
                     fns["jax.jit"] = lambda: j(jp, jX, jY)[0].block_until_ready()
-                med = _time(fns, rounds if not quick else 3, 0.02 if not quick else 0.002)
+                med = interleaved(fns, rounds if not quick else 3, 0.02 if not quick else 0.002)
                 mem = (_peak(fns["jacobi"]), _peak(fns["numpy"]))
                 rows.append((sizes, m, np.dtype(dtype).name, name, med, mem))
                 print(_row(rows[-1]), flush=True)
     return rows
 
 
-def _us(t):
-    return f"{t * 1e6:.1f} us" if t < 1e-3 else f"{t * 1e3:.2f} ms"
-
-
 def _row(r):
     sizes, m, dt, name, med, mem = r
-    cells = ["-".join(map(str, sizes)), str(m), dt, name, _us(med["jacobi"]), _us(med["numpy"]),
+    cells = ["-".join(map(str, sizes)), str(m), dt, name, fmt_time(med["jacobi"]), fmt_time(med["numpy"]),
              f"{med['jacobi'] / med['numpy']:.3f}", f"{mem[0] / mem[1]:.3f}"]
     for k in ("torch", "jax.jit"):
-        cells.append(f"{_us(med[k])} ({med['jacobi'] / med[k]:.2f})" if k in med else "n/a")
+        cells.append(f"{fmt_time(med[k])} ({med['jacobi'] / med[k]:.2f})" if k in med else "n/a")
     return "| " + " | ".join(cells) + " |"
 
 

@@ -67,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     def expression_options(p, expr_help):
-        p.add_argument("expr", metavar="EXPR", nargs=None if p.prog.endswith(("diff", "hessian")) else "?", help=expr_help)
+        needed = p.prog.endswith(("diff", "hessian"))  # check reads a module instead with --module
+        p.add_argument("expr", metavar="EXPR", nargs=None if needed else "?", help=expr_help)
         p.add_argument("--shape", action="append", metavar="NAME=SHAPE",
                        help="declare a variable's shape: 3, n (vectors), 2x3, mxn (matrices) or scalar; repeatable")
         p.add_argument("--distribution", action="append", metavar="NAME",

@@ -54,12 +54,15 @@ def _shape_of(v) -> tuple:
     return tuple(v.shape) if hasattr(v, "shape") else np.shape(v)
 
 
-def _aliases(e: Expr) -> bool:
-    """Whether e's array may be an argument's own memory (x, x.T, vec(X)): such an output is copied,
-    so that writing into a result never writes into an argument."""
-    while isinstance(e, (P.Transpose, P.Vec, P.Unvec)):
-        e = e.args[0]
-    return isinstance(e, (P.Symbol, P.Const))
+def _shared(o, values, before) -> bool:
+    """Whether the numpy array o may be an argument's memory or an earlier output's (x, x.T, the same
+    array twice): such an output is copied, so that writing into a result never writes elsewhere."""
+    if not isinstance(o, np.ndarray):
+        return False
+    if any(o is v for v in values) or any(o is b for b in before):
+        return True
+    return o.base is not None and any(np.may_share_memory(o, v) for v in (*values, *before)
+                                      if isinstance(v, np.ndarray))
 
 
 def _spec(s) -> tuple:
@@ -69,7 +72,7 @@ def _spec(s) -> tuple:
 
 def _result(o, scalar: bool, flat: bool, copy: bool):
     """An output as lambdify returns it: scalars as numpy scalars (0-d arrays of another library),
-    columns 1-D where a vector was given 1-D, a copy only where it may be an argument's memory."""
+    columns 1-D where a vector was given 1-D, a copy where it may share memory (_shared)."""
     if isinstance(o, (np.ndarray, np.generic, int, float, complex)):
         if scalar:
             return np.asarray(o).reshape(())[()]
@@ -86,7 +89,7 @@ class Lambdified:
 
     A call checks the arguments' shapes against the symbols' (sizes bound consistently), runs the
     code and returns its arrays as they are: only an output that may share an argument's memory
-    (the argument itself, its transpose) or another output's is copied."""
+    (the argument itself, a view of it) or another output's is copied."""
 
     def __init__(self, args, outputs, single, src, helpers, be: Backend = BACKENDS["numpy"]):
         self.args = args
@@ -101,14 +104,8 @@ class Lambdified:
         self._spec = [_spec(s) for s in args]
         self._checked: dict = {}  # argument shapes already checked -> whether a vector came 1-D
         self._vectors = {i for i, s in enumerate(args) if not s.is_scalar and s.shape[1] == 1}
-        # per output: (scalar, a column that comes back 1-D when a vector was given 1-D, copied)
-        seen: set = set()
-        self._outs = []
-        for e in outputs:
-            self._outs.append((e.is_scalar, e.shape[1] == 1 and e.shape[0] != 1, _aliases(e) or e in seen))
-            seen.add(e)
-        # numpy matrices that need nothing done: the outputs as the code computed them
-        self._plain = be.load() is np and not any(scalar or copy for scalar, _, copy in self._outs)
+        # per output: (scalar, a column that comes back 1-D when a vector was given 1-D)
+        self._outs = [(e.is_scalar, e.shape[1] == 1 and e.shape[0] != 1) for e in outputs]
 
     def __call__(self, *values, **named):
         if named:
@@ -126,9 +123,8 @@ class Lambdified:
             if key is not None and len(self._checked) < 64:
                 self._checked[key] = flat
         outs = self._f(*values)
-        if self._plain and not flat:
-            return outs[0] if self.single else outs
-        res = [_result(o, scalar, flat and column, copy) for (scalar, column, copy), o in zip(self._outs, outs)]
+        res = [_result(o, scalar, flat and column, _shared(o, values, outs[:i]))
+               for i, ((scalar, column), o) in enumerate(zip(self._outs, outs))]
         return res[0] if self.single else tuple(res)
 
     def _check(self, values) -> bool:

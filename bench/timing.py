@@ -1,0 +1,31 @@
+"""Interleaved timing shared by the benchmarks: every implementation runs once per round, in turn,
+and the median of the rounds is reported; nothing here asserts on time."""
+from __future__ import annotations
+
+import statistics
+import time
+
+
+def interleaved(fns: dict, rounds: int, budget: float) -> dict:
+    """Median seconds per call of each function.  Each round runs every function in turn, each
+    enough times to fill about ``budget`` seconds (calibrated once, after a warm-up call)."""
+    inner = {}
+    for k, f in fns.items():
+        f()
+        t = time.perf_counter()
+        f()
+        one = max(time.perf_counter() - t, 1e-7)
+        inner[k] = max(1, min(2000, int(budget / one)))
+    times: dict = {k: [] for k in fns}
+    for _ in range(rounds):
+        for k, f in fns.items():
+            n = inner[k]
+            t = time.perf_counter()
+            for _ in range(n):
+                f()
+            times[k].append((time.perf_counter() - t) / n)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def fmt_time(t: float) -> str:
+    return f"{t * 1e6:.1f} us" if t < 1e-3 else f"{t * 1e3:.2f} ms"
