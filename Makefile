@@ -31,3 +31,4 @@ clean:
 bench: $(STAMP)
 	$(PY) bench/bench_backprop.py
 	$(PY) bench/bench_depth.py
+	$(PY) bench/bench_second.py
