@@ -4,8 +4,7 @@ Each row is one derivative stated or tested elsewhere: its source, the id it has
 there, the original text, jacobi's text for the same function, the variable,
 the closed form the source states (translated to jacobi's syntax and layout; None
 where the source states none), and, for a row jacobi cannot express today, the
-missing feature ("kron": differentiating a Kronecker product; "structure": a
-matrix declared symmetric or diagonal; "entry": a single entry X[i, j] as the
+missing feature ("kron": differentiating a Kronecker product; "entry": a single entry X[i, j] as the
 function or the variable; "literal": a matrix written entry by entry;
 "matrix function": sin of a matrix as a power series; "symbolic power": a
 matrix power whose exponent is a symbol; "stack": a vector stacked from
@@ -55,7 +54,7 @@ from dataclasses import dataclass, field
 SOURCES = ("sympy", "matrixcalculus", "cookbook", "parr-howard", "diffmatic")
 
 #: the reasons a row may give for being inexpressible today
-MISSING = ("kron", "structure", "entry", "literal", "matrix function", "symbolic power", "stack")
+MISSING = ("kron", "entry", "literal", "matrix function", "symbolic power", "stack")
 
 
 @dataclass(frozen=True)
@@ -71,6 +70,9 @@ class Case:
     syntax: str = "jacobi"  # or "matrixcalculus" (the text only; expected is always jacobi's syntax)
     domain: object = "real"  # "real" (-1, 1), "positive" (0.5, 2), or a (low, high) pair
     structure: dict = field(default_factory=dict)  # name -> "symmetric" / "diagonal"
+    # the source's gradient with respect to a symmetric matrix is the vech convention's, 2 G - G * I, for the
+    # gradient G on the symmetric matrices that jacobi gives (README, "Structured matrices"): the test maps it
+    vech: bool = False
     order: int = 1  # 2: the Hessian, the Jacobian of the gradient
     note: str = ""
 
@@ -519,7 +521,7 @@ COOKBOOK = [
     _cb("(46) 2.1.1", "d det(Y)/dx = det(Y) Tr[Y^-1 dY/dx]  (Y = X + cA)", "det(X + c * A)", "c",
         "det(X + c * A) * trace(inv(X + c * A) @ A)", shapes={"c": "scalar", **SQ}),
     _cb("(53) 2.1.3", "d det(X^T A X)/dX = 2 det(X^T A X) A X (X^T A X)^-1  (A symmetric, X not square)",
-        "det(X.T @ A @ X)", "X", "2 * det(X.T @ A @ X) * A @ X @ inv(X.T @ A @ X)", missing="structure",
+        "det(X.T @ A @ X)", "X", "2 * det(X.T @ A @ X) * A @ X @ inv(X.T @ A @ X)",
         shapes={"X": "n x p", "A": "n x n"}, structure={"A": "symmetric"}),
     _cb("(55) 2.1.4", "d ln det(X^T X)/dX = 2 (X^+)^T  (X not square, full column rank)", "log(det(X.T @ X))", "X",
         "2 * X @ inv(X.T @ X)", shapes={"X": "4 x 2"}, note="(X^+)^T = X (X^T X)^-1 for full column rank"),
@@ -538,16 +540,16 @@ COOKBOOK = [
     _cb("(80) 2.4.2", "d (X^T B X) / d X_ij = X^T B J^ij + J^ji B X", "X.T @ B @ X", "X",
         "kron(I(n), X.T @ B) + kron((B @ X).T, I(n)) @ K(m, n)", shapes={"X": "m x n", "B": "m x m"}),
     _cb("(84) 2.4.2", "d/ds (x - As)^T W (x - As) = -2 A^T W (x - As)  (W symmetric)",
-        "(x - A @ s).T @ W @ (x - A @ s)", "s", "-2 * A.T @ W @ (x - A @ s)", missing="structure",
+        "(x - A @ s).T @ W @ (x - A @ s)", "s", "-2 * A.T @ W @ (x - A @ s)",
         structure={"W": "symmetric"}),
     _cb("(85) 2.4.2", "d/dx (x - s)^T W (x - s) = 2 W (x - s)  (W symmetric)", "(x - s).T @ W @ (x - s)", "x",
-        "2 * W @ (x - s)", missing="structure", structure={"W": "symmetric"}),
+        "2 * W @ (x - s)", structure={"W": "symmetric"}),
     _cb("(86) 2.4.2", "d/ds (x - s)^T W (x - s) = -2 W (x - s)  (W symmetric)", "(x - s).T @ W @ (x - s)", "s",
-        "-2 * W @ (x - s)", missing="structure", structure={"W": "symmetric"}),
+        "-2 * W @ (x - s)", structure={"W": "symmetric"}),
     _cb("(87) 2.4.2", "d/dx (x - As)^T W (x - As) = 2 W (x - As)  (W symmetric)", "(x - A @ s).T @ W @ (x - A @ s)",
-        "x", "2 * W @ (x - A @ s)", missing="structure", structure={"W": "symmetric"}),
+        "x", "2 * W @ (x - A @ s)", structure={"W": "symmetric"}),
     _cb("(88) 2.4.2", "d/dA (x - As)^T W (x - As) = -2 W (x - As) s^T  (W symmetric)",
-        "(x - A @ s).T @ W @ (x - A @ s)", "A", "-2 * W @ (x - A @ s) @ s.T", missing="structure",
+        "(x - A @ s).T @ W @ (x - A @ s)", "A", "-2 * W @ (x - A @ s) @ s.T",
         structure={"W": "symmetric"}),
     _cb("(90) 2.4.3", "d (X^n)_kl / d X_ij = sum_{r=0}^{n-1} (X^r J^ij X^(n-1-r))_kl  (n = 3 here)",
         "matrix_power(X, 3)", "X", "kron(matrix_power(X, 2).T, I(n)) + kron(X.T, X) + kron(I(n), matrix_power(X, 2))",
@@ -587,12 +589,12 @@ COOKBOOK = [
     _cb("(131) 2.6.1", "d ||x||_2^2 / dx = d ||x^T x||_2 / dx = 2x", "norm2(x) ** 2", "x", "2 * x"),
     _cb("(132) 2.7.1", "d/dX ||X||_F^2 = d/dX Tr(X X^H) = 2X", "norm2(X) ** 2", "X", "2 * X"),
     _cb("(139) 2.8.2", "d Tr(AX)/dX = A + A^T - (A o I)  (X symmetric)", "trace(A @ X)", "X",
-        "A + A.T - A * I(n)", missing="structure", shapes=SQ, structure={"X": "symmetric"}),
+        "A + A.T - A * I(n)", shapes=SQ, structure={"X": "symmetric"}, vech=True),
     _cb("(140) 2.8.2", "d det(X)/dX = det(X) (2 X^-1 - (X^-1 o I))  (X symmetric)", "det(X)", "X",
-        "det(X) * (2 * inv(X) - inv(X) * I(n))", missing="structure", shapes=SQ, structure={"X": "symmetric"}),
+        "det(X) * (2 * inv(X) - inv(X) * I(n))", shapes=SQ, structure={"X": "symmetric"}, vech=True),
     _cb("(141) 2.8.2", "d ln det(X)/dX = 2 X^-1 - (X^-1 o I)  (X symmetric)", "log(det(X))", "X",
-        "2 * inv(X) - inv(X) * I(n)", missing="structure", shapes=SQ, structure={"X": "symmetric"}),
-    _cb("(142) 2.8.3", "d Tr(AX)/dX = A o I  (X diagonal)", "trace(A @ X)", "X", "A * I(n)", missing="structure",
+        "2 * inv(X) - inv(X) * I(n)", shapes=SQ, structure={"X": "symmetric"}, vech=True),
+    _cb("(142) 2.8.3", "d Tr(AX)/dX = A o I  (X diagonal)", "trace(A @ X)", "X", "A * I(n)",
         shapes=SQ, structure={"X": "diagonal"}),
 ]
 

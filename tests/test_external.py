@@ -4,9 +4,11 @@ Every row jacobi can express is differentiated (jc.gradient for a scalar, jc.jac
 otherwise, numerator layout) and checked at two seeded points, at small numeric sizes,
 against central finite differences of the function itself, and against the source's
 closed form where it states one.  Every row that needs a feature jacobi lacks today
-must be refused with a JacobiError (or, for a declared structure, by jc.matrix, which
-takes no structure keyword yet): when the feature lands, that test fails and the row
-is flipped.  test_counts holds the measured figures; ``python tests/test_external.py``
+must be refused with a JacobiError: when the feature lands, that test fails and the row
+is flipped.  A row with a declared structure (a symmetric or diagonal matrix) samples it with
+its structure; its gradient with respect to such a matrix is checked along the directions the
+structure admits (jacobi.calculus.admissible), and a source that states the vech convention's
+2 G - G * I is mapped to jacobi's G first.  test_counts holds the measured figures; ``python tests/test_external.py``
 prints them as the table in the README.
 """
 from __future__ import annotations
@@ -26,6 +28,7 @@ from external_cases import CASES, MISSING, SOURCES, Case  # noqa: E402
 from oracles import assert_close, evaluate, fd_jacobian, vec  # noqa: E402
 
 import jacobi as jc  # noqa: E402
+from jacobi.calculus.admissible import numeric_gradient_on, structured  # noqa: E402
 from jacobi.core.shapes import concrete  # noqa: E402
 from jacobi.parse import parse_result  # noqa: E402
 
@@ -42,7 +45,7 @@ DOMAINS = {"real": (-1.0, 1.0), "positive": (0.5, 2.0)}
 COUNTS = {
     "sympy": (125, 157),
     "matrixcalculus": (28, 28),
-    "cookbook": (22, 35),
+    "cookbook": (32, 35),
     "parr-howard": (34, 36),
     "diffmatic": (18, 18),
 }
@@ -58,7 +61,8 @@ MISSING_ROWS = [c for c in CASES if c.missing is not None]
 
 def build(case: Case):
     """(f, the variable, the symbols in order) for a row."""
-    r = parse_result(case.text, case.shapes, syntax=case.syntax)
+    kinds = {k: [n for n, v in case.structure.items() if v == k] for k in ("symmetric", "diagonal")}
+    r = parse_result(case.text, case.shapes, syntax=case.syntax, **kinds)
     symbols = dict(r.symbols)
     wrt = symbols.get(case.wrt)
     if wrt is None:  # a variable the function does not contain (SymPy's X.diff(A))
@@ -86,7 +90,7 @@ def sample(case: Case, symbols, sizes, seed):
         v = rng.uniform(lo, hi, size=(r, c))
         if r == c > 1:
             v = v + 2 * np.eye(r)
-        values.append(v)
+        values.append(structured(s, v))
     return values
 
 
@@ -133,7 +137,11 @@ def test_expressible(case: Case):
     for seed in SEEDS:
         values = sample(case, symbols, sizes, seed)
         got = as_jacobian(evaluate(d, syms, values), f, wrt, sizes)
-        fd = fd_jacobian(f, syms, values, wrt)
+        if wrt.symmetric or wrt.diagonal:  # along the admissible directions only
+            fn = jc.lambdify(syms, f)
+            fd = vec(numeric_gradient_on(fn, values, syms.index(wrt), wrt, 1e-6)).reshape(got.shape)
+        else:
+            fd = fd_jacobian(f, syms, values, wrt)
         try:
             assert_close(got, fd, FD_TOL, "")
         except AssertionError as err:
@@ -142,6 +150,8 @@ def test_expressible(case: Case):
                 f"differences ({case.source} {case.id}, seed {seed}):\n  jacobi: {d}{err}") from None
         if want is not None:
             wv = evaluate(want, syms, values)
+            if case.vech:  # the source's 2 G - G * I, mapped back to G
+                wv = (wv + np.diag(np.diag(wv))) / 2
             assert _shape(wv) == expected_shape(f, wrt, sizes) or wv.size == 1 == got.size, (
                 f"{case.key}: the closed form {case.expected} has shape {_shape(wv)}, "
                 f"not {expected_shape(f, wrt, sizes)}")
@@ -154,13 +164,6 @@ def test_refused_today(case: Case):
     """A row that needs a missing feature is refused, naming what is wrong; when the feature lands
     this fails: give the row its missing=None and it is checked as the others are."""
     assert case.missing in MISSING, f"{case.key}: unknown reason {case.missing!r}"
-    if case.missing == "structure":
-        f, wrt, symbols = build(case)  # the text itself reads, the structure is what is missing
-        for name, kind in case.structure.items():
-            s = symbols[name]
-            with pytest.raises((TypeError, jc.JacobiError), match=kind):
-                jc.matrix(name, *s.shape, **{kind: True})
-        return
     with pytest.raises(jc.JacobiError) as err:
         f, wrt, _ = build(case)
         derivative(f, wrt, case.order)
@@ -177,7 +180,7 @@ def test_table_is_well_formed():
         assert c.source in SOURCES and c.id and c.original and c.text and c.wrt, c
         assert c.syntax in ("jacobi", "matrixcalculus"), c
         assert c.missing is None or c.missing in MISSING, c
-        assert (c.missing == "structure") == bool(c.structure), c
+        assert set(c.structure.values()) <= {"symmetric", "diagonal"} and c.vech <= bool(c.structure), c
         assert c.domain in DOMAINS or (isinstance(c.domain, tuple) and len(c.domain) == 2), c
 
 

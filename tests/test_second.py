@@ -253,6 +253,8 @@ def test_lambdify_returns_fresh_arrays_and_copies_what_may_be_an_argument():
     (jc.sum((X @ w - y) ** 2) + 3 * jc.sum(w ** 2), w), (-jc.sum(jc.log(x)), x), (jc.sum(x ** 4), x),
     (jc.sum(jc.softplus(x)), x), (a ** 2, a), (-jc.sum(jc.log(jc.sigmoid(X @ w))), w),
     (2 * LSE + jc.dot(x, x), x),
+    (x.T @ jc.matrix("P", "n", "n", positive_definite=True) @ x - jc.dot(b, x), x),
+    (x.T @ jc.inv(jc.matrix("P", "n", "n", positive_definite=True)) @ x, x),
 ], ids=lambda e: str(e)[:40] if isinstance(e, jc.Expr) else None)
 def test_known_convex_functions_are_certified(f, var):
     r = jc.is_convex(f, var)
@@ -262,6 +264,7 @@ def test_known_convex_functions_are_certified(f, var):
 
 @pytest.mark.parametrize("f, var, why", [
     (x.T @ A @ x, x, "no certificate"),
+    (x.T @ jc.matrix("A", "n", "n", symmetric=True) @ x, x, "no certificate"),  # symmetric, not PSD
     (-LSE, x, "no certificate"),
     (-jc.sum(jc.abs(x)), x, "kink"),
     (jc.sum(jc.relu(x)) * -1, x, "kink"),

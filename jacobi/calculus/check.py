@@ -17,10 +17,12 @@ import numpy as np
 
 from ..codegen.lambdify import lambdify
 from ..core import functions as F
+from ..core import structure
 from ..core.expr import Expr, describe
 from ..core.leaves import Const, Symbol
 from ..core.powers import Div, Power
 from ..core.shapes import JacobiError, ShapeError, concrete, concrete_sizes
+from .admissible import evaluations, numeric_gradient_on, structured
 from .derive import gradient as sym_gradient
 
 MAX_ENTRIES = 10**6  # entries of any one array
@@ -72,7 +74,7 @@ def random_values(symbols, sizes=None, seed=0, domain=(-1.0, 1.0)):
             v = rng.uniform(0.1, 1.0, size=(r, c))
             v = v / v.sum(axis=0, keepdims=True)
         else:
-            v = rng.uniform(lo, hi, size=(r, c))
+            v = structured(s, rng.uniform(lo, hi, size=(r, c)))  # symmetric, positive definite, diagonal
         out.append(v)
     return out
 
@@ -175,7 +177,7 @@ def check_gradient(f, wrt=None, *, sizes=None, values=None, params=None, X=None,
         grads = [grads]
     shapes = {s: concrete(s.shape, sizes) for s in syms}
     nodes = [(_short(n), *concrete(n.shape, sizes)) for e in [f, *grads] for n in e.walk()]
-    evals = sum(2 * shapes[w][0] * shapes[w][1] for w in ws)
+    evals = sum(evaluations(w, *shapes[w]) for w in ws)
     check_budget([(s.name, *shapes[s]) for s in syms] + nodes, evals, "two per entry of " + ", ".join(
         w.name for w in ws), max_entries, max_evals)
     fnum = lambdify(syms, f)
@@ -192,11 +194,13 @@ def check_gradient(f, wrt=None, *, sizes=None, values=None, params=None, X=None,
         errors = {}
         for w, g in zip(ws, got):
             k = syms.index(w)
-            J = numeric_jacobian(fnum, vals, k, eps)
+            # along the directions a structured w admits, on its space (admissible.py); else every entry
+            J = numeric_gradient_on(fnum, vals, k, w, eps) if structure.of(w.assumptions) else \
+                numeric_jacobian(fnum, vals, k, eps)
             if not np.all(np.isfinite(J)):
                 raise JacobiError(f"central differences of f in {w.name} are not finite: a step of {eps:g} "
                                   "leaves f's domain at this point")
-            errors[w.name] = rel_error(np.asarray(g).reshape(-1, order="F"), J.reshape(-1))
+            errors[w.name] = rel_error(np.asarray(g).reshape(-1, order="F"), J.reshape(-1, order="F"))
     return GradientCheck(errors, tol)
 
 
@@ -222,7 +226,9 @@ def _inside(f, syms, sizes, seed, fnum, gnum):
     for k, rng in enumerate([first] + [r for r in _RANGES if r != first]):
         vals = random_values(syms, sizes, seed + k, rng)
         if kinked:
-            vals = [v if "distribution" in s.assumptions else _off_zero(v) for s, v in zip(syms, vals)]
+            # a diagonal matrix keeps its zeros off the diagonal
+            vals = [v if "distribution" in s.assumptions else _off_zero(v) * (v != 0 if s.diagonal else 1)
+                    for s, v in zip(syms, vals)]
         got = gnum(*vals)
         if _finite(fnum(*vals), got):
             return vals, got

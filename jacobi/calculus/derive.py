@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import core as P
+from ..core import structure
 from ..core.expr import Expr, deep, describe
 from ..core.rules import Rule
 from ..core.shapes import JacobiError, ShapeError
@@ -54,6 +55,9 @@ def derive(f, wrt, *, simplify: bool = True, name: str = "f", latex: str | None 
     if not isinstance(f, Expr):
         raise JacobiError(f"cannot differentiate {f!r}: build it from jc.scalar/jc.vector/jc.matrix symbols")
     ws, many = _check_wrt(wrt)
+    P.check_declarations(f, *ws)
+    if not f.is_scalar:
+        _no_structured(ws, f"the Jacobian of {describe(f)}")
     _check_rules(f, ws)
     out = (name, latex, prefix)
     with one_budget():
@@ -103,9 +107,52 @@ def _derive_reverse(f, ws, many, simplify, out=("f", None, "u")):
         g = substitute(adj[w], full)
         if S:
             g = S(g)
-        steps.append(Step("result", partial(prog.output, w, "gradient"), g, Rule("substitute back")))
+        lhs, why = partial(prog.output, w, "gradient"), Rule("substitute back")
+        on = _on_structure(w, g, S)
+        if on is not None:  # the gradient over all entries, then on the space the declaration allows
+            steps.append(Step("simplify", lhs, g, why))
+            g, why = on
+            g = S(g) if S else g
+        steps.append(Step("result", lhs, g, why))
         res.append(g)
     return Derivation(f, ws, res if many else res[0], steps, list(prog.defs.items()), "gradient")
+
+
+#: the gradient with respect to a structured matrix: on its space, under the Frobenius inner product
+SYMMETRIC_GRADIENT = Rule("gradient on the symmetric matrices",
+                          "grad_A f = (G + G^T) / 2 for a symmetric A and G the gradient over all entries",
+                          r"\nabla_{A} f = \tfrac{1}{2}\left(G + G^{\top}\right) \text{ for } A = A^{\top}")
+DIAGONAL_GRADIENT = Rule("gradient on the diagonal matrices",
+                         "grad_D f = I * G for a diagonal D and G the gradient over all entries",
+                         r"\nabla_{D} f = I \odot G \text{ for a diagonal } D")
+
+
+def _on_structure(w, G, S=None):
+    """(the gradient on w's space, the rule) for a symbol declared symmetric or diagonal, else None.
+
+    It is the one matrix of that space with <grad, dA> = df for every admissible dA: the projection of
+    the gradient G over all (independent) entries, so it does not depend on how f was written (A or A^T).
+    With a simplifier S, the terms of G that are symmetric already stay as they are: inv(S) + (B^T + B)/2."""
+    if w.diagonal:
+        return P.hadamard(P.identity(w.shape[0]), G), DIAGONAL_GRADIENT
+    if not w.symmetric:
+        return None
+    terms = list(G.args) if isinstance(G, P.Add) and S else [G]
+    kept = [t for t in terms if S and S(P.transpose(t)) is t]
+    rest = [t for t in terms if t not in kept]
+    if rest:
+        R = P.add(*rest) if len(rest) > 1 else rest[0]
+        kept.append(P.div(P.add(R, P.transpose(R)), 2))
+    return (P.add(*kept) if len(kept) > 1 else kept[0]), SYMMETRIC_GRADIENT
+
+
+def _no_structured(ws, what):
+    for w in ws:
+        if structure.of(w.assumptions):
+            raise JacobiError(f"{what} with respect to the {structure.words(w.assumptions)} matrix {w.name} is not "
+                              "defined: its entries are not independent, so no Jacobian over vec is canonical; take "
+                              "the gradient of a scalar (on the space of such matrices), or declare "
+                              f"{w.name} without structure")
 
 
 def _derive_forward(f, x, simplify, out=("f", None, "u")):
@@ -159,6 +206,7 @@ def jacobian(f, wrt, *, simplify: bool = True):
     if not isinstance(f, Expr):
         raise JacobiError(f"cannot differentiate {f!r}: build it from jc.scalar/jc.vector/jc.matrix symbols")
     ws, many = _check_wrt(wrt)
+    _no_structured(ws, "the Jacobian")
     if f.is_scalar:
         d = derive(f, ws, simplify=simplify)
         rows = [_row(g, simplify) for g in d.result]

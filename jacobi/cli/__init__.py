@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="declare a variable's shape: 3, n (vectors), 2x3, mxn (matrices) or scalar; repeatable")
         p.add_argument("--distribution", action="append", metavar="NAME",
                        help="a vector (matrix) whose entries (columns) sum to one, e.g. a one-hot target")
+        for k, what in (("symmetric", "symmetric, A.T = A"), ("positive-definite", "symmetric positive definite"),
+                        ("diagonal", "diagonal")):
+            p.add_argument("--" + k, action="append", metavar="NAME",
+                           help=f"a square matrix declared {what}: the simplifier uses it, the gradient with respect "
+                                "to it is taken on such matrices; repeatable")
         p.add_argument("--strict", action="store_true", help="every name must be declared with --shape")
         p.add_argument("--syntax", choices=SYNTAXES, default=SYNTAXES[0],
                        help="the expression's syntax: jacobi (default) or matrixcalculus, matrixcalculus.org's "

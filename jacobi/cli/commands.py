@@ -252,8 +252,10 @@ def _check_module(args) -> int:
     from ..calculus import check_gradient
     from ..calculus.check import function_budget
 
-    if args.wrt or args.shape or args.distribution or args.strict:
-        raise JacobiError("--wrt, --shape, --distribution and --strict go with an expression, not --module")
+    if args.wrt or args.shape or args.distribution or args.strict or any(
+            getattr(args, k) for k in ("symmetric", "positive_definite", "diagonal")):
+        raise JacobiError("--wrt, --shape, --distribution, --symmetric, --positive-definite, --diagonal and --strict "
+                          "go with an expression, not --module")
     path = args.module
     mod = _load(path)
     fn = getattr(mod, "gradient", None)

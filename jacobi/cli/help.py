@@ -56,6 +56,8 @@ examples:
   jacobi diff "sigmoid(W @ x)" --wrt x                   (a Jacobian, numerator layout)
   jacobi diff "-sum(t * log(softmax(z)))" --wrt z --distribution t
   jacobi diff "x.T @ A @ x" --wrt x --shape x=3 --format latex
+  jacobi diff "x.T @ A @ x" --wrt x,A --symmetric A           (2 * (A @ x) and x @ x.T)
+  jacobi diff "logdet(S)" --wrt S --positive-definite S        (inv(S))
   jacobi diff "sum(exp(W @ x))" --wrt W --format python
   jacobi diff "(A*x - y)'*(A*x - y)" --wrt x --syntax matrixcalculus
 
@@ -90,13 +92,16 @@ CHECK_EXAMPLES = f"""\
 examples:
   jacobi check "sum((sigmoid(W @ x + b) - y) ** 2) / 2" --wrt W,b
   jacobi check "log(sum(exp(z)))" --size n=5
+  jacobi check "trace(B @ A) + logdet(A)" --wrt A --positive-definite A
   jacobi check --module mlp_grad.py
 
 An expression is checked at a seeded random point inside its domain (log,
 sqrt and non-integer powers get positive numbers): its symbolic gradient
 (jacobi's) against central differences of the expression.  Sizes not given
 with --size are 3, 4, 5, ... in order of appearance; --wrt defaults to every
-variable.  --module imports FILE, so its code runs: use it on files you trust,
+variable.  A matrix declared --symmetric, --positive-definite or --diagonal
+is drawn so ((M + M^T)/2, M M^T + n I, diagonal) and its gradient checked
+along the directions that keep it so.  --module imports FILE, so its code runs: use it on files you trust,
 such as those `jacobi backprop --python` writes.  It must define
 gradient(params, X, Y) -> (cost, [(dW1, db1), ...]) and SIZES = [n0, ..., nL]
 (or give --layers), and must not exit, raise, print or warn; its gradient is

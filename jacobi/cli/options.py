@@ -6,7 +6,9 @@ import math
 import os
 import re
 
+from ..core import structure
 from ..core.shapes import JacobiError
+from ..core.structure import STRUCTURES
 from ..parse import parse_result
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
@@ -55,8 +57,9 @@ def read_expression(args):
             raise JacobiError(f"--shape {name}={spec}: {spec!r} is not a shape; a size is a number or a name: "
                               "3, n, 2x3, mxn or scalar")
     dists = name_list(args.distribution, "--distribution")
-    res = parse_result(args.expr, shapes, strict=args.strict, distributions=dists, syntax=args.syntax)
-    for name in list(shapes) + dists:
+    structures = {k: name_list(getattr(args, k), "--" + k.replace("_", "-")) for k in STRUCTURES}
+    res = parse_result(args.expr, shapes, strict=args.strict, distributions=dists, syntax=args.syntax, **structures)
+    for name in list(shapes) + dists + [n for names in structures.values() for n in names]:
         if name not in res.symbols:
             raise JacobiError(f"the expression has no variable {name} (its variables: {listing(res.symbols)})")
     return res
@@ -84,7 +87,8 @@ def shape_text(s) -> str:
     r, c = s.shape
     if s.is_scalar:
         return "scalar"
-    return str(r) if c == 1 and r != 1 else f"{r} x {c}"
+    declared = structure.words(s.assumptions)  # n x n symmetric
+    return str(r) if c == 1 and r != 1 else f"{r} x {c}" + (f" {declared}" if declared else "")
 
 
 def header(res, name: str) -> list[str]:

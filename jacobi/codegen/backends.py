@@ -177,10 +177,12 @@ def _rename(code: str, old: str, new: str) -> str:
     return re.sub(rf"(?<![\w.]){re.escape(old)}\.", new + ".", code)
 
 
-def _arg(v, name, ndim, asarray=None):
+def _arg(v, name, ndim, structure=None, asarray=None):
     """An argument as a 0-d or 2-D floating array (a vector given 1-D becomes a column); asarray turns v
-    into the library's floating array (numpy's, as a written module carries this function, by default)."""
-    if asarray is None and v.__class__ is np.ndarray and v.ndim == ndim == 2 and v.dtype.kind in "fc":
+    into the library's floating array (numpy's, as a written module carries this function, by default).
+    structure "symmetric" or "diagonal" checks a declared matrix to rounding (1e-8 of its entries)."""
+    if structure is None and asarray is None and v.__class__ is np.ndarray and v.ndim == ndim == 2 \
+            and v.dtype.kind in "fc":
         return v  # the common case, at once
     if v is None or isinstance(v, (str, bytes, dict, set)):
         raise JacobiError(f"the argument {name} is not an array of numbers: {v!r}")
@@ -204,6 +206,18 @@ def _arg(v, name, ndim, asarray=None):
         return a.reshape(1, 1)
     if a.ndim != 2:
         raise ShapeError(f"the argument {name} must be 1-D or 2-D, got shape {tuple(a.shape)}")
+    m = a.detach() if hasattr(a, "detach") else a  # a.T and abs() work for numpy and torch alike
+    problem = None
+    if structure == "symmetric" and a.shape[0] == a.shape[1]:
+        bad, scale = float(abs(m - m.T).max()), float(abs(m).max())
+        if bad > 1e-8 * scale:
+            problem = f"the largest entry of |{name} - {name}.T| is {bad:.3g}, for entries up to {scale:.3g}"
+    elif structure == "diagonal":
+        bad = float(abs(m).sum() - abs(m.diagonal()).sum())
+        if bad > 1e-8 * float(abs(m).sum()):
+            problem = f"its entries off the diagonal sum to {bad:.3g} in absolute value"
+    if problem:
+        raise JacobiError(f"the argument {name} is declared {structure} but is not: {problem}")
     return a
 
 

@@ -42,12 +42,22 @@ def generate(args: list, outputs: list, fname: str = "f", be: Backend = BACKENDS
     p = CodePrinter(names, sizes, {}, be, like=names[args[0]] if args else None)
     lines = [Line(f"_out{i}", e) for i, e in enumerate(outputs)]
     body = emit(lines, p, keep={f"_out{i}" for i in range(len(outputs))} | set(names.values()))
-    checks = [f"    {names[s]} = _arg({names[s]}, {s.name!r}, {2 if not s.is_scalar else 0})" for s in args]
+    checks = [f"    {names[s]} = _arg({names[s]}, {s.name!r}, {2 if not s.is_scalar else 0}{_structure(s, be)})"
+              for s in args]
     ret = f"    return ({', '.join(f'_out{i}' for i in range(len(outputs)))},)"
     src = f"def {fname}({', '.join(names[s] for s in args)}):\n" + "\n".join(checks + bind + body + [ret]) + "\n"
     helpers = dict(p.helpers)
     helpers.update(be.support(src + "".join(helpers.values())))
     return src, helpers
+
+
+def _structure(s, be: Backend) -> str:
+    """The structure argument of a declared matrix's check: ", 'diagonal'" or ", 'symmetric'" (a positive
+    definite matrix is checked symmetric: its definiteness would cost a factorisation, and is trusted).
+    None where the backend's code is traced (jax.jit), which cannot branch on values."""
+    if not be.value_checks or s.is_scalar:
+        return ""
+    return ", 'diagonal'" if s.diagonal else ", 'symmetric'" if s.symmetric else ""
 
 
 def _shape_of(v) -> tuple:
@@ -178,6 +188,7 @@ def lambdify(args, exprs, backend: str = "numpy") -> Lambdified:
         if a in args[:k]:
             raise JacobiError(f"the argument {a.name} is given twice")
     outs = [P.as_expr(o, "lambdify") for o in outs]
+    P.check_declarations(*outs, *args)
     missing = [s for o in outs for s in o.symbols() if s not in args]
     if missing:
         raise JacobiError(f"the expression uses {describe(missing[0])}, which is not among the arguments")

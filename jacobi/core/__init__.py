@@ -30,5 +30,7 @@ from .norms import Norm1, Norm2, norm1, norm2
 from .printing import LatexPrinter, Printer, TextPrinter, latex, text
 from . import lift
 from . import callables, sizerules
-from .linalg import Det, Inv, LogDet, MatrixPower, Trace, det, inv, logdet, matrix_power, trace
+from .linalg import (Det, Inv, LogDet, MatrixPower, Trace, det, inv, is_positive_definite, is_symmetric, logdet,
+                     matrix_power, trace)
+from .structure import STRUCTURES, check_declarations
 from .signs import nonnegative

@@ -10,6 +10,7 @@ from numbers import Number
 
 import sympy as sp
 
+from . import structure
 from .expr import ADD, ATOM, BOTH, MATMUL, MUL, POSTFIX, Expr
 from .printing import constant_precedence
 from .registry import primitive
@@ -46,6 +47,24 @@ class Symbol(Expr):
     def assumptions(self) -> frozenset:
         return self.params[5]
 
+    @property
+    def symmetric(self) -> bool:
+        """Declared symmetric, A^T = A (so is a positive definite or a diagonal matrix)."""
+        return "symmetric" in self.params[5]
+
+    @property
+    def positive_definite(self) -> bool:  # symmetric, with det > 0
+        return "positive_definite" in self.params[5]
+
+    @property
+    def diagonal(self) -> bool:  # symmetric, zero off the diagonal
+        return "diagonal" in self.params[5]
+
+    @property
+    def declaration(self) -> str:
+        """The call that constructs this symbol: ``jc.matrix("A", "n", "n", symmetric=True)``."""
+        return structure.declaration(self)
+
     def _text(self, p):
         return self.name
 
@@ -59,17 +78,7 @@ class Symbol(Expr):
         return p.element(self, "".join(x for x in (i, j) if x is not None)), ATOM
 
     def _explicit(self, ev):
-        r, c = ev.dims(self.shape)
-        if self.kind == "scalar":
-            return sp.Matrix([[sp.Symbol(self.name, real=True)]])
-        base = self.name
-        if self.kind == "matrix":
-            low = base[0].lower() + base[1:] if base[0].isupper() else base
-            sep = "" if r < 10 and c < 10 else ","
-            return sp.Matrix(r, c, lambda j, k: sp.Symbol(f"{low}_{j + 1}{sep}{k + 1}", real=True))
-        if c == 1:
-            return sp.Matrix(r, 1, lambda j, k: sp.Symbol(f"{base}_{j + 1}", real=True))
-        return sp.Matrix(r, c, lambda j, k: sp.Symbol(f"{base}_{j + 1}{k + 1}", real=True))
+        return structure.components(self, *ev.dims(self.shape))
 
 
 def new_symbol(name, rows, cols, kind, latex=None, assume=()) -> Symbol:
@@ -80,26 +89,32 @@ def new_symbol(name, rows, cols, kind, latex=None, assume=()) -> Symbol:
     return Symbol._new((name, size(rows), size(cols), kind, latex, frozenset(assume)), ())
 
 
-def scalar(name: str, *, latex: str | None = None) -> Symbol:
+def scalar(name: str, *, latex: str | None = None, **structure_) -> Symbol:
     """A scalar symbol.  ``jc.scalar("eta")``"""
+    structure.declared("scalar", name, 1, 1, structure_)  # refuses symmetric=True and the like, by name
     return new_symbol(name, 1, 1, "scalar", latex)
 
 
-def vector(name: str, n, *, latex: str | None = None, distribution: bool = False) -> Symbol:
+def vector(name: str, n, *, latex: str | None = None, distribution: bool = False, **structure_) -> Symbol:
     """A column vector of n entries; n is an int or a name.  ``jc.vector("x", "n")``
 
     distribution=True declares that the entries sum to one (a probability
     vector, such as a one-hot target); the simplifier may use sum(x) = 1.
     """
+    structure.declared("vector", name, size(n), 1, structure_)
     return new_symbol(name, n, 1, "vector", latex, ("distribution",) if distribution else ())
 
 
-def matrix(name: str, m, n, *, latex: str | None = None, distribution: bool = False) -> Symbol:
+def matrix(name: str, m, n, *, latex: str | None = None, distribution: bool = False, symmetric: bool = False,
+           positive_definite: bool = False, diagonal: bool = False) -> Symbol:
     """An m x n matrix symbol.  ``jc.matrix("W", "m", "n")``
 
-    distribution=True declares that every column sums to one.
+    distribution=True declares that every column sums to one.  A square matrix may be declared symmetric=True,
+    positive_definite=True or diagonal=True (both symmetric): see jacobi.core.structure.
     """
-    return new_symbol(name, m, n, "matrix", latex, ("distribution",) if distribution else ())
+    assume = structure.declared("matrix", name, size(m), size(n), {
+        "symmetric": symmetric, "positive_definite": positive_definite, "diagonal": diagonal})
+    return new_symbol(name, m, n, "matrix", latex, assume + (("distribution",) if distribution else ()))
 
 
 @primitive
@@ -369,7 +384,6 @@ class Commutation(_Fixed):
 
 def commutation(m, n) -> Commutation:
     return Commutation._new((size(m), size(n)), ())
-
 
 
 # The nodes these refer to; their modules are loaded with this one (core/__init__.py).

@@ -18,7 +18,7 @@ from .blocks import kron, vec
 from .callables import register_callable
 from .elementwise import add, neg, smul
 from .expr import ADD, ATOM, BOTH, MUL, POSTFIX, POW, Call, Expr
-from .leaves import Const, Symbol, as_expr, identity, zeros
+from .leaves import Const, Identity, Symbol, as_expr, identity, zeros
 from .matrix import Transpose, transpose
 from .registry import primitive
 from .rules import Rule
@@ -125,6 +125,8 @@ class LogDet(_Square):
         return _row(inv(transpose(self.args[0]))), self.rules["X"]
 
     def _latex(self, p):
+        if is_positive_definite(self.args[0]):  # det > 0: the textbook's log det A
+            return r"\log\det\left(" + p.doprint(self.args[0]) + r"\right)"
         return r"\log\left|\det\left(" + p.doprint(self.args[0]) + r"\right)\right|"
 
     def _scalar_code(self, p, X):
@@ -315,6 +317,22 @@ def matrix_power(X, k) -> Expr:
     X = as_expr(X, "matrix_power")
     sizerules.MATRIX_POWER.check(X)
     return MatrixPower._new((_exponent(k),), (X,))
+
+
+def is_symmetric(X: Expr) -> bool:
+    """Whether X is known to be symmetric: a symbol declared so (jacobi.core.structure), the identity, or a
+    transpose, inverse or matrix power of one."""
+    while isinstance(X, (Transpose, Inv, MatrixPower)):
+        X = X.args[0]
+    return isinstance(X, Symbol) and X.symmetric or isinstance(X, Identity)
+
+
+def is_positive_definite(X: Expr) -> bool:
+    """Whether X is known to be positive definite: a symbol declared so, the identity, or a transpose, inverse
+    or matrix power of one (so det(X) > 0)."""
+    while isinstance(X, (Transpose, Inv, MatrixPower)):
+        X = X.args[0]
+    return isinstance(X, Symbol) and X.positive_definite or isinstance(X, Identity)
 
 
 register_callable("trace", trace, args="X", shape=sizerules.TRACE)

@@ -16,11 +16,12 @@ import sympy as sp
 from .. import core as P
 from ..core import callables as C
 from ..core import functions as F
+from ..core import structure
 from ..core.shapes import JacobiError, ShapeError
 from . import syntax as X
 from .grammar import Node, Parser
 from .lexer import NAME, ParseError, ParseShapeError
-from .sizes import Size, Sizes, find, resolve, shape_spec
+from .sizes import Size, Sizes, find, resolve, shape_spec, unify
 
 SIZE_NAMES = ("n", "m", "p", "k", "q", "r", "s", "t")
 
@@ -28,7 +29,7 @@ SIZE_NAMES = ("n", "m", "p", "k", "q", "r", "s", "t")
 class Builder:
     """Shapes for the names, size inference over the tree (the core's shape rules), then the expression."""
 
-    def __init__(self, parser: Parser, tree: Node, shapes: Mapping, distributions):
+    def __init__(self, parser: Parser, tree: Node, shapes: Mapping, distributions, structures: Mapping = None):
         self.p = parser
         self.text = parser.text
         self.tree = tree
@@ -43,6 +44,25 @@ class Builder:
         for n in parser.names:
             if n not in self.kinds:
                 self.kinds[n] = self._convention(n)
+        self.structures = dict(structures or {})  # name -> the keywords of jc.matrix it is declared with
+        for n, flags in self.structures.items():
+            if n in self.kinds:
+                self._square(n, flags)
+
+    def _square(self, n: str, flags):
+        """A name declared symmetric, positive definite or diagonal: a matrix whose two sizes are one."""
+        kind, r, c = self.kinds[n]
+        what = structure.words(flags)
+        if isinstance(kind, P.Symbol):
+            if structure.of(kind.assumptions) != structure.normalised(flags):
+                raise JacobiError(f"{n} is declared {what}, but the symbol given for it is {kind.declaration}")
+            return
+        if kind != "matrix":
+            raise JacobiError(f"{n} is declared {what}, but it is a {kind}" + (
+                "" if n in self.p.declared else f" by the naming rule (declare its shape, e.g. {n}=nxn)"))
+        if not unify(r, c):
+            raise ShapeError(f"{n} is declared {what} but its shape is {resolve(r)} x {resolve(c)}: a {what} matrix is "
+                             "square")
 
     # -- variables -----------------------------------------------------------
     def _size(self, d) -> Size:
@@ -203,7 +223,8 @@ class Builder:
             elif kind == "vector":
                 out[n] = P.vector(n, rows, distribution=dist)
             else:
-                out[n] = P.matrix(n, rows, cols, distribution=dist)
+                flags = {k: True for k in self.structures.get(n, ())}
+                out[n] = P.matrix(n, rows, cols, distribution=dist, **flags)
         return out
 
     def build(self, root: Node, syms: dict):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from .. import core as P
+from ..core import structure
 from ..core.expr import Expr
 from ..core.shapes import JacobiError
 from . import syntax as X
@@ -65,14 +66,17 @@ def declared_sizes(shapes: Mapping) -> set:
 
 
 def parse_result(text: str, shapes: Mapping | None = None, *, strict: bool = False,
-                 distributions=(), syntax: str = "jacobi") -> ParseResult:
+                 distributions=(), syntax: str = "jacobi", symmetric=(), positive_definite=(),
+                 diagonal=()) -> ParseResult:
     """Parse text into an expression and its variables (see jacobi.parse.grammar for the grammar).
 
     shapes maps a name to its shape ("3", "n", "2x3", "mxn", "scalar", an int,
     a pair, or a jacobi Symbol to use as it is); undeclared names follow the
     naming convention and their sizes are inferred, unless strict=True, where
     every name must be declared.  distributions names the vectors or matrices
-    whose entries (columns) sum to one.  syntax is "jacobi" (the default) or
+    whose entries (columns) sum to one; symmetric, positive_definite and
+    diagonal name the square matrices declared so (jc.matrix's keywords; a
+    name the text does not use is refused).  syntax is "jacobi" (the default) or
     "matrixcalculus", matrixcalculus.org's input syntax (jacobi.parse.syntax);
     the expression is the same either way, and prints in jacobi's.  Raises
     ParseError (ParseShapeError for shapes that do not fit) with the column of
@@ -91,10 +95,16 @@ def parse_result(text: str, shapes: Mapping | None = None, *, strict: bool = Fal
                           f"not {distributions!r}")
     X.check_syntax(syntax)
     shapes = dict(shapes or {})
+    structures = _structures({"symmetric": symmetric, "positive_definite": positive_definite, "diagonal": diagonal})
     try:
         parser = Parser(text, set(shapes), strict, declared_sizes(shapes), syntax)
         name, tree = parser.statement()
-        b = Builder(parser, tree, shapes, distributions)
+        unused = [n for n in structures if n not in parser.names]
+        if unused:
+            n = unused[0]
+            raise JacobiError(f"{n} is declared {structure.words(structures[n])}, but the expression has no variable "
+                              f"{n} (its variables: {', '.join(parser.names) or 'none'})")
+        b = Builder(parser, tree, shapes, distributions, structures)
         b.infer(tree)
         b.check_constants(tree)
     except ParseShapeError as err:
@@ -104,6 +114,19 @@ def parse_result(text: str, shapes: Mapping | None = None, *, strict: bool = Fal
     syms = b.symbols()
     expr = P.as_expr(b.build(tree, syms))
     return ParseResult(expr, syms, name, text)
+
+
+def _structures(lists: dict) -> dict:
+    """name -> the structures it is declared with, from symmetric=[...], positive_definite=[...], diagonal=[...]."""
+    out: dict = {}
+    for kw, names in lists.items():
+        if isinstance(names, str) or not hasattr(names, "__iter__"):
+            raise JacobiError(f"{kw}= names the matrices declared so, as a list such as ['A'], not {names!r}")
+        for n in names:
+            if not isinstance(n, str):
+                raise JacobiError(f"{kw}= names the matrices declared so, as strings such as 'A', not {n!r}")
+            out.setdefault(n, []).append(kw)
+    return out
 
 
 def _reads_as_mc(text: str, shapes: dict, strict: bool) -> bool:
@@ -123,9 +146,10 @@ def _with_mc_hint(err: ParseShapeError) -> ParseShapeError:
 
 
 def parse(text: str, shapes: Mapping | None = None, *, strict: bool = False, distributions=(),
-          syntax: str = "jacobi") -> Expr:
+          syntax: str = "jacobi", symmetric=(), positive_definite=(), diagonal=()) -> Expr:
     """The expression that text denotes; ``parse("sum((W @ x + b - y) ** 2) / 2")``, or in
     matrixcalculus.org's syntax ``parse("(A*x-y)'*(A*x-y)", syntax="matrixcalculus")``.
 
     Same arguments as parse_result; the variables are ``expr.symbols()``."""
-    return parse_result(text, shapes, strict=strict, distributions=distributions, syntax=syntax).expr
+    return parse_result(text, shapes, strict=strict, distributions=distributions, syntax=syntax,
+                        symmetric=symmetric, positive_definite=positive_definite, diagonal=diagonal).expr
