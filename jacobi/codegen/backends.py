@@ -69,6 +69,12 @@ class Backend:
     eye: str = "{np}.eye({n}{like})"
     commutation: str = "_commutation({m}, {n}{like})"  # the commutation matrix (a helper)
     kron: str = "{np}.kron({a}, {b})"
+    # block contractions of G ({g}, mp x nq) with W ({w}), and the rearrangement of G's p x q blocks (helpers)
+    block_inner: str = "_block_inner({g}, {w})"
+    block_sum: str = "_block_sum({g}, {w})"
+    rearrange: str = "_rearrange({g}, {p}, {q})"
+    # sum_{i<k} {a}^i {g} {b}^(k-1-i), from the powers of a block matrix (a helper)
+    power_sum: str = "_power_sum({a}, {g}, {b}, {k})"
     # functions of a square matrix {x}; jax.numpy and torch read numpy's names (torch.trace, torch.linalg.*)
     trace: str = "{np}.trace({x})"
     det: str = "{np}.linalg.det({x})"
@@ -220,7 +226,42 @@ _NORM2 = '''def _norm2(x):
     return m * np.linalg.norm(x / m)
 '''
 
+# sum_{i<k} a^i g b^(k-1-i) is the upper right block of [[a, g], [0, b]]^k: log2(k) products, not k
+_POWER_SUM = '''def _power_sum(a, g, b, k):
+    r = a.shape[0]
+    top = np.concatenate([a, g], axis=1)
+    bottom = np.concatenate([np.zeros_like(g.T), b], axis=1)
+    return np.linalg.matrix_power(np.concatenate([top, bottom], axis=0), k)[:r, r:]
+'''
+
+# G (mp x nq) as an m x p x n x q array: entry [i, k, j, l] is G[i p + k, j q + l]; a 1 x 1 operand may be 0-d
+_BLOCKS = {
+    "_matrix2": '''def _matrix2(a):
+    return a if a.ndim == 2 else a.reshape(1, 1)
+''',
+    "_block_inner": '''def _block_inner(g, b):
+    # entry (i, j): the inner product of the (i, j) block of g (b's shape) with b
+    g, b = _matrix2(g), _matrix2(b)
+    p, q = b.shape
+    return np.einsum("ikjl,kl->ij", g.reshape(g.shape[0] // p, p, g.shape[1] // q, q), b)
+''',
+    "_block_sum": '''def _block_sum(g, a):
+    # the blocks of g, one per entry of a, each weighted by that entry
+    g, a = _matrix2(g), _matrix2(a)
+    m, n = a.shape
+    return np.einsum("ikjl,ij->kl", g.reshape(m, g.shape[0] // m, n, g.shape[1] // n), a)
+''',
+    "_rearrange": '''def _rearrange(g, p, q):
+    # one row per p x q block of g (its entries column-major), the blocks column-major
+    g = _matrix2(g)
+    m, n = g.shape[0] // p, g.shape[1] // q
+    return np.einsum("ikjl->jilk", g.reshape(m, p, n, q)).reshape(m * n, p * q)
+''',
+}
+
 _NP_HELPERS = {
+    **_BLOCKS,
+    "_power_sum": _POWER_SUM,
     "_norm2": _NORM2,
     "_softmax": '''def _softmax(z, axis):
     # subtracting the maximum keeps exp from overflowing
@@ -303,6 +344,7 @@ register_backend(Backend(
     softmax="jax.nn.softmax({x}, axis={axis})", log_softmax="jax.nn.log_softmax({x}, axis={axis})",
     softmax_log="jax.nn.softmax({x}, axis={axis}), jax.nn.log_softmax({x}, axis={axis})",
     helpers={"_commutation": _rename(_COMMUTATION, "np", "jnp"), "_norm2": _rename(_NORM2, "np", "jnp"),
+             "_power_sum": _rename(_POWER_SUM, "np", "jnp"), **{k: _rename(v, "np", "jnp") for k, v in _BLOCKS.items()},
              "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "jnp")},
 ))
 register_backend(Backend(
@@ -313,6 +355,8 @@ register_backend(Backend(
     kron="torch.kron({pa}.contiguous(), {pb}.contiguous())",  # torch.kron fails on transposed factors
     like=", dtype={x}.dtype, device={x}.device", array="torch.tensor({x}{like})",
     helpers={"_commutation": _rename(_COMMUTATION, "np", "torch"), "_norm2": _rename(_NORM2, "np", "torch"),
+             "_power_sum": _rename(_POWER_SUM, "np", "torch").replace("concatenate(", "cat(").replace("axis=", "dim="),
+             **{k: _rename(v, "np", "torch") for k, v in _BLOCKS.items()},
              "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "torch").replace(
                  "dtype=s.dtype", "dtype=s.dtype, device=s.device")},
     asarray=_torch_asarray,
