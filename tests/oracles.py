@@ -47,9 +47,10 @@ def sample(symbols, sizes, seed, domain=(-1.0, 1.0), avoid_zero: float = 0.0):
     return vals
 
 
-def evaluate(expr, symbols, values) -> np.ndarray:
-    """Numeric value of a jacobi expression (through jc.lambdify) as a float array."""
-    out = jc.lambdify(list(symbols), expr)(*values)
+def evaluate(expr, symbols, values, sizes=None) -> np.ndarray:
+    """Numeric value of a jacobi expression (through jc.lambdify) as a float array; sizes binds those that no
+    argument's shape gives (the power k of matrix_power(X, k))."""
+    out = jc.lambdify(list(symbols), expr, sizes=sizes)(*values)
     return np.array(out, dtype=np.float64)  # a copy: the result may share memory with the inputs
 
 
@@ -66,9 +67,9 @@ def assert_close(got, want, tol, what=""):
 # Oracle (a): central finite differences of the function itself.
 
 
-def fd_jacobian(f, symbols, values, wrt) -> np.ndarray:
+def fd_jacobian(f, symbols, values, wrt, sizes=None) -> np.ndarray:
     """d vec(f) / d vec(wrt)^T by central differences of the lambdified f."""
-    fn = jc.lambdify(list(symbols), f)
+    fn = jc.lambdify(list(symbols), f, sizes=sizes)
     # numeric_jacobian perturbs the argument arrays in place; the lambdified f
     # may return a view of its argument (x.T, vec(x), identity(x)), so every
     # output is copied before the next perturbation.  (test_regressions checks
@@ -161,14 +162,14 @@ class Symbolic:
         d = self.derivative(wrt)
         if self.scalar:
             g, row = d
-            gv = evaluate(g, self.symbols, values)
+            gv = evaluate(g, self.symbols, values, self.sizes)
             assert gv.shape == tuple(concrete(wrt.shape, self.sizes)) or (wrt.is_scalar and gv.shape == ()), \
                 f"gradient value has shape {gv.shape}"
             J = vec(gv).reshape(1, nw)
-            rv = evaluate(row, self.symbols, values).reshape(1, -1)
+            rv = evaluate(row, self.symbols, values, self.sizes).reshape(1, -1)
             assert_close(rv, J, SYM_TOL, f"jc.jacobian row vs jc.gradient of {self.f} wrt {wrt}")
             return J
-        Jv = evaluate(d[0], self.symbols, values)
+        Jv = evaluate(d[0], self.symbols, values, self.sizes)
         if Jv.ndim < 2:
             Jv = Jv.reshape(nf, nw)
         assert Jv.shape == (nf, nw), f"Jacobian value of {self.f} wrt {wrt} has shape {Jv.shape}"
@@ -190,11 +191,11 @@ def check_all(f, wrt_list, sizes, seeds, domain=(-1.0, 1.0), avoid_zero=0.0, exp
     for seed in seeds:
         values = sample(symbols, sizes, seed, domain, avoid_zero)
         if oracle is not None:
-            assert_close(vec(evaluate(f, symbols, values)), oracle.value(values), SYM_TOL,
+            assert_close(vec(evaluate(f, symbols, values, sizes)), oracle.value(values), SYM_TOL,
                          f"lambdify vs explicit value of {f}")
         for w in wrt_list:
             J = sym.jacobian(w, values)
-            Jfd = fd_jacobian(f, symbols, values, w)
+            Jfd = fd_jacobian(f, symbols, values, w, sizes)
             assert_close(J, Jfd, FD_TOL, f"d({f})/d{w} vs finite differences (seed {seed})")
             if oracle is not None:
                 Jex = oracle.jacobian(w, values)
@@ -207,7 +208,7 @@ def check_all(f, wrt_list, sizes, seeds, domain=(-1.0, 1.0), avoid_zero=0.0, exp
                 rng = np.random.default_rng(1000 + seed)
                 uval = rng.uniform(-1, 1, size=concrete(U.shape, sizes))
                 v = rng.uniform(-1, 1, size=J.shape[1])
-                gt = vec(evaluate(g, symbols + [U], values + [uval]))
+                gt = vec(evaluate(g, symbols + [U], values + [uval], sizes))
                 assert_close(gt, J.T @ vec(uval), FD_TOL, f"reverse mode grad sum(u * ({f}))/d{w} vs J^T u")
                 lhs = float(vec(uval) @ (J @ v))
                 rhs = float(gt @ v)

@@ -33,18 +33,21 @@ def _tolerance(be: str) -> float:
     return 2e-5 if be == "jax" else 1e-10
 
 
-def _values(symbols, seed=0, domain=(0.5, 2.0)):
+def _values(symbols, seed=0, domain=(0.5, 2.0), exprs=()):
+    """Sizes for the symbols' named sizes (and those the expressions take as a parameter: the power k of
+    matrix_power(X, k)), and seeded values."""
     from jacobi.calculus.check import random_values
 
-    free = sorted({s for v in symbols for d in v.shape for s in sp.sympify(d).free_symbols}, key=str)
-    sizes = {s: 2 + i for i, s in enumerate(free)}
+    free = {s for v in symbols for d in v.shape for s in sp.sympify(d).free_symbols}
+    free |= {s for e in exprs for n in e.walk() for q in n.params if isinstance(q, sp.Expr) for s in q.free_symbols}
+    sizes = {s: 2 + i for i, s in enumerate(sorted(free, key=str))}
     return sizes, random_values(symbols, sizes, seed, domain)
 
 
-def check_on_backend(exprs, symbols, values, be: str) -> None:
+def check_on_backend(exprs, symbols, values, be: str, sizes=None) -> None:
     """The expressions' values from the backend's generated code against numpy's."""
-    want = jc.lambdify(symbols, exprs)(*values)
-    got = jc.lambdify(symbols, exprs, backend=be)(*values)
+    want = jc.lambdify(symbols, exprs, sizes=sizes)(*values)
+    got = jc.lambdify(symbols, exprs, backend=be, sizes=sizes)(*values)
     tol = _tolerance(be)
     for g, w in zip(got, want):
         g = np.asarray(g, dtype=np.float64)
@@ -69,10 +72,10 @@ def check_example(text: str, be: str) -> None:
     """A primitive's example and its gradient (of the sum of its entries) through the backend's code."""
     f = jc.parse(text)
     symbols = list(f.symbols())
-    _, values = _values(symbols)
+    sizes, values = _values(symbols, exprs=[f])
     s = f if f.is_scalar else jc.sum(f)
     exprs = [f] + [jc.gradient(s, v) for v in symbols]
-    check_on_backend(exprs, symbols, values, be)
+    check_on_backend(exprs, symbols, values, be, {str(k): v for k, v in sizes.items()})
 
 
 def functions_of(names):
@@ -102,7 +105,8 @@ def test_every_shipped_primitive_is_differentiated_or_a_block():
     that the chain rule produces but never differentiates."""
     from jacobi.core import PRIMITIVES
 
-    blocks = {"Symbol", "Const", "Zero", "Ones", "Identity", "Commutation", "Diag", "Kron", "SoftmaxJacobian"}
+    blocks = {"Symbol", "Const", "Zero", "Ones", "Identity", "Commutation", "Diag", "Kron", "SoftmaxJacobian",
+              "KronJacobian", "Rearrange", "PowerSum"}
     for name in shipped()["primitives"]:
         cls = PRIMITIVES[name]
         assert hasattr(cls, "local_jacobian") or name in blocks, name

@@ -79,6 +79,15 @@ def primitive_cases():
         ("inv of a product", jc.inv(A @ A.T)),
         ("matrix_power", jc.matrix_power(A, 3)),
         ("matrix_power of a transpose", jc.matrix_power(A.T, -2)),
+        ("kron of matrices", P.kron(W, A.T)),
+        ("kron in a product", P.kron(W, A) @ P.kron(A, W.T)),
+        ("kron jacobian", jc.jacobian(P.kron(W, A), W)),
+        ("kron jacobian of a vector", jc.jacobian(P.kron(x, u), u)),
+        ("block_inner", jc.block_inner(P.kron(W, A) * P.kron(W, A), A)),
+        ("block_sum", jc.block_sum(P.kron(W, A) * P.kron(W, A), W)),
+        ("rearrange", P.rearrange(P.kron(W, A), "n", "n")),
+        ("power_sum", jc.power_sum(A.T, A, A.T, "k")),
+        ("power_sum of kron", jc.jacobian(jc.matrix_power(A, "k"), A)),
     ] + [(f"apply {name}", P.apply(jc.functions.FUNCTIONS[name], x))
          for name in shipped()["functions"] if name not in ("sigmoid", "sigmoid_prime")
          ] + [(f"cost {name}", jc.COSTS[name].expr(a_out, y)) for name in shipped()["costs"]]

@@ -28,8 +28,8 @@ ALLOWED = {
 
 #: the modules of the one allowed cycle: Expr's operators call the constructors, which build Exprs;
 #: the primitives' Jacobians and transpose rules are made of each other.
-CORE_CYCLE = {"jacobi.core." + m for m in ("expr", "leaves", "elementwise", "matrix", "blocks", "printing",
-                                            "functions", "registry", "lift", "apply", "powers")}
+CORE_CYCLE = {"jacobi.core." + m for m in ("expr", "leaves", "elementwise", "matrix", "blocks", "kronecker",
+                                            "printing", "functions", "registry", "lift", "apply", "powers")}
 
 MAX_LINES = 400
 

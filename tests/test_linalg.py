@@ -228,12 +228,10 @@ def test_matrix_power_takes_integers_and_size_names():
     assert np.allclose(jc.lambdify([X], jc.matrix_power(X, 0))(Xv), np.eye(3))
 
 
-def test_derivatives_of_matrix_powers_without_a_closed_form_are_refused():
+def test_derivatives_of_matrix_powers_past_the_sum_are_one_power_sum():
     X = jc.matrix("X", "n", "n")
-    with pytest.raises(jc.JacobiError, match=r"cannot differentiate matrix_power\(X, n\) for a size n.*closed form"):
-        jc.gradient(jc.trace(jc.matrix_power(X, "n")), X)
-    with pytest.raises(jc.JacobiError, match="a sum of 100 products"):
-        jc.gradient(jc.trace(jc.matrix_power(X, 100)), X)
+    assert str(jc.gradient(jc.trace(jc.matrix_power(X, "n")), X)) == "power_sum(X.T, I(n), X.T, n)"
+    assert str(jc.gradient(jc.trace(jc.matrix_power(X, 100)), X)) == "100 * matrix_power(X.T, 99)"
     assert str(jc.gradient(jc.trace(jc.matrix_power(X, 64)), X)) == "64 * matrix_power(X.T, 63)"
 
 

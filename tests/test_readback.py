@@ -249,6 +249,10 @@ CASES = {  # name -> (the text that calls it, the expression jacobi's API builds
     "logdet": ("logdet(A)", lambda: jc.logdet(A)),
     "inv": ("inv(A.T)", lambda: jc.inv(A.T)),
     "matrix_power": ("matrix_power(A, -2)", lambda: jc.matrix_power(A, -2)),
+    "power_sum": ("power_sum(A.T, A, A, n)", lambda: jc.power_sum(A.T, A, A, "n")),
+    "block_inner": ("block_inner(kron(W, A), A)", lambda: jc.block_inner(P.kron(W, A), A)),
+    "block_sum": ("block_sum(kron(W, A), W)", lambda: jc.block_sum(P.kron(W, A), W)),
+    "rearrange": ("rearrange(kron(W, A), n, n)", lambda: jc.rearrange(P.kron(W, A), "n", "n")),
 }
 
 

@@ -199,6 +199,13 @@ case("matrix_power_3", lambda S: (jc.matrix_power(S.Q, 3), [S.Q]))
 case("matrix_power_minus_2", lambda S: (jc.matrix_power(S.Q, -2) @ S.u, [S.Q, S.u]))
 case("matrix_power_0", lambda S: (jc.matrix_power(S.M, 0) @ S.x, [S.M, S.x]))
 
+# -- Kronecker products and their block contractions (A m x n, B n x k, M n x n) -----------------------
+case("kron_matrices", lambda S: (jc.kron(S.A, S.B), [S.A, S.B]))
+case("kron_vectors", lambda S: (jc.kron(S.x, S.u), [S.x, S.u]))
+case("kron_self", lambda S: (jc.sum(jc.kron(S.M, S.M) ** 2), [S.M]))
+case("block_inner", lambda S: (jc.block_inner(jc.kron(S.A, S.B) * jc.kron(S.A, S.B), S.B), [S.A, S.B]))
+case("block_sum", lambda S: (jc.block_sum(jc.kron(S.x, S.B) * jc.kron(S.x, S.B), S.x), [S.x, S.B]))
+
 
 # -- every registered primitive's own examples (a new primitive is picked up) -----------
 def example_cases(primitives=None, functions=None) -> list[tuple[str, str]]:
@@ -214,7 +221,10 @@ def check_example(text: str) -> None:
     """The derivatives of a primitive's example, with respect to every symbol in it, against both oracles;
     its sizes (inferred by the parser, named) are given small distinct numbers."""
     f = jc.parse(text)
-    free = sorted({s for v in f.symbols() for d in v.shape for s in sp.sympify(d).free_symbols}, key=str)
+    free = {s for v in f.symbols() for d in v.shape for s in sp.sympify(d).free_symbols}
+    # and the sizes a node takes as a parameter (the power k of matrix_power(X, k)), which the oracles bind too
+    free |= {s for n in f.walk() for q in n.params if isinstance(q, sp.Expr) for s in q.free_symbols}
+    free = sorted(free, key=str)
     sizes = {s: 2 + i for i, s in enumerate(free)}
     check_all(f, list(f.symbols()), sizes, SEEDS, POSITIVE)
 

@@ -180,8 +180,8 @@ def check_gradient(f, wrt=None, *, sizes=None, values=None, params=None, X=None,
     evals = sum(evaluations(w, *shapes[w]) for w in ws)
     check_budget([(s.name, *shapes[s]) for s in syms] + nodes, evals, "two per entry of " + ", ".join(
         w.name for w in ws), max_entries, max_evals)
-    fnum = lambdify(syms, f)
-    gnum = lambdify(syms, grads)
+    fnum = lambdify(syms, f, sizes=sizes)
+    gnum = lambdify(syms, grads, sizes=sizes)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         if values is None:

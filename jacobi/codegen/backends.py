@@ -28,6 +28,7 @@ from typing import Callable
 import numpy as np
 
 from ..core.shapes import JacobiError, ShapeError
+from .support import _BLOCKS, _COMMUTATION, _GRAM, _NORM2, _NP_HELPERS, _POWER_SUM, _SOFTMAX_JACOBIAN
 
 
 def _numpy_like_asarray(xp, v):
@@ -71,6 +72,12 @@ class Backend:
     eye: str = "{np}.eye({n}{like})"
     commutation: str = "_commutation({m}, {n}{like})"  # the commutation matrix (a helper)
     kron: str = "{np}.kron({a}, {b})"
+    # block contractions of G ({g}, mp x nq) with W ({w}), and the rearrangement of G's p x q blocks (helpers)
+    block_inner: str = "_block_inner({g}, {w})"
+    block_sum: str = "_block_sum({g}, {w})"
+    rearrange: str = "_rearrange({g}, {p}, {q})"
+    # sum_{i<k} {a}^i {g} {b}^(k-1-i), from the powers of a block matrix (a helper)
+    power_sum: str = "_power_sum({a}, {g}, {b}, {k})"
     # functions of a square matrix {x}; jax.numpy and torch read numpy's names (torch.trace, torch.linalg.*)
     trace: str = "{np}.trace({x})"
     det: str = "{np}.linalg.det({x})"
@@ -230,84 +237,7 @@ def argument(be: Backend) -> Callable:
 
 
 # ---------------------------------------------------------------------------
-# The built-in backends.
-
-# the Euclidean (Frobenius) norm with the largest entry factored out: the library's norm squares the entries
-# first, so 1e200 (1e30 in float32) overflows where the norm itself is finite; 0, inf and nan pass through
-_NORM2 = '''def _norm2(x):
-    m = np.max(np.abs(x))
-    m = np.where(np.isfinite(m) & (m > 0), m, 1)
-    return m * np.linalg.norm(x / m)
-'''
-
-_NP_HELPERS = {
-    "_norm2": _NORM2,
-    "_softmax": '''def _softmax(z, axis):
-    # subtracting the maximum keeps exp from overflowing
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    e /= e.sum(axis=axis, keepdims=True)
-    return e
-''',
-    "_log_softmax": '''def _log_softmax(z, axis):
-    # z - logsumexp(z), never the log of an underflowed zero
-    s = z - z.max(axis=axis, keepdims=True)
-    s -= np.log(np.exp(s).sum(axis=axis, keepdims=True))
-    return s
-''',
-    "_softmax_log": '''def _softmax_log(z, axis):
-    # softmax and log-softmax from one exp; the maximum is subtracted first
-    s = z - z.max(axis=axis, keepdims=True)
-    e = np.exp(s)
-    t = e.sum(axis=axis, keepdims=True)
-    e /= t
-    s -= np.log(t)
-    return e, s
-''',
-    "_logsumexp": '''def _logsumexp(z):
-    # log(sum(exp(z))) with the largest entry factored out: exp never overflows
-    m = np.max(z)
-    m = np.where(np.isfinite(m), m, 0)
-    return m + np.log(np.sum(np.exp(z - m)))
-''',
-    "_gram": '''def _gram(b, d):
-    # b^T diag(d) b for d >= 0: t^T t with t = sqrt(d) b is one symmetric product, which the BLAS
-    # computes for one triangle (above a size where that pays for the square root)
-    if b.size < 65536:
-        return b.T @ (d * b)
-    t = np.sqrt(d) * b
-    return t.T @ t
-''',
-    "_commutation": '''def _commutation(m, n, dtype=None):
-    K = np.zeros((m * n, m * n), dtype=dtype)
-    for i in range(m):
-        for j in range(n):
-            K[i * n + j, j * m + i] = 1
-    return K
-''',
-    "_softmax_jacobian": """def _softmax_jacobian(s):
-    n, m = s.shape
-    J = np.zeros((n * m, n * m), dtype=s.dtype)
-    for k in range(m):
-        c = s[:, k:k + 1]
-        J[k * n:(k + 1) * n, k * n:(k + 1) * n] = np.diagflat(c) - c @ c.T
-    return J
-""",
-}
-
-# without item assignment (jax arrays are immutable): row i n + j of K is row j m + i of I
-_COMMUTATION = '''def _commutation(m, n, **like):
-    return np.eye(m * n, **like)[np.arange(m * n).reshape(n, m).T.reshape(-1)]
-'''
-# block k (of n x n) is diag(s_k) - s_k s_k^T, built as one (m, n, m, n) array
-# b^T diag(d) b as a broadcast product (the symmetric product gains nothing outside numpy's BLAS)
-_GRAM = '''def _gram(b, d):
-    return b.T @ (d * b)
-'''
-_SOFTMAX_JACOBIAN = '''def _softmax_jacobian(s):
-    n, m = s.shape
-    b = np.eye(n, dtype=s.dtype) * s.T[:, :, None] - s.T[:, :, None] * s.T[:, None, :]
-    return (np.eye(m, dtype=s.dtype)[:, None, :, None] * b[:, :, None, :]).reshape(n * m, n * m)
-'''
+# The built-in backends (their support functions' source: support.py).
 
 BACKENDS: dict[str, Backend] = {}
 
@@ -342,6 +272,7 @@ register_backend(Backend(
     softmax_log="jax.nn.softmax({x}, axis={axis}), jax.nn.log_softmax({x}, axis={axis})",
     logsumexp="jax.nn.logsumexp({x})",
     helpers={"_commutation": _rename(_COMMUTATION, "np", "jnp"), "_norm2": _rename(_NORM2, "np", "jnp"),
+             "_power_sum": _rename(_POWER_SUM, "np", "jnp"), **{k: _rename(v, "np", "jnp") for k, v in _BLOCKS.items()},
              "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "jnp"), "_gram": _GRAM},
 ))
 register_backend(Backend(
@@ -354,6 +285,8 @@ register_backend(Backend(
     like=", dtype={x}.dtype, device={x}.device", array="torch.tensor({x}{like})",
     helpers={"_commutation": _rename(_COMMUTATION, "np", "torch"), "_norm2": _rename(_NORM2, "np", "torch"),
              "_gram": _GRAM,
+             "_power_sum": _rename(_POWER_SUM, "np", "torch").replace("concatenate(", "cat(").replace("axis=", "dim="),
+             **{k: _rename(v, "np", "torch") for k, v in _BLOCKS.items()},
              "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "torch").replace(
                  "dtype=s.dtype", "dtype=s.dtype, device=s.device")},
     asarray=_torch_asarray,

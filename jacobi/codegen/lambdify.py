@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from sympy.printing.pycode import pycode
 
 from .. import core as P
 from ..core.expr import Expr, deep, describe
-from ..core.shapes import JacobiError, ShapeError
+from ..core.shapes import JacobiError, ShapeError, concrete_sizes
 from .backends import BACKENDS, Backend, _arg, argument
 from .backends import backend as _backend
 from .emit import Line, emit
@@ -27,8 +28,10 @@ __all__ = ["Lambdified", "generate", "lambdify", "_arg"]  # _arg: the CLI writes
 
 
 @deep
-def generate(args: list, outputs: list, fname: str = "f", be: Backend = BACKENDS["numpy"]) -> tuple[str, dict]:
-    """Source of a function computing outputs from args, plus its helpers."""
+def generate(args: list, outputs: list, fname: str = "f", be: Backend = BACKENDS["numpy"],
+             sizes_given: dict | None = None) -> tuple[str, dict]:
+    """Source of a function computing outputs from args, plus its helpers; sizes_given (size Symbol ->
+    int) binds the sizes that no argument's shape gives (the power k of matrix_power(X, k))."""
     names = py_names(args, taken={be.alias})
     sizes: dict = {}
     bind = []
@@ -38,6 +41,12 @@ def generate(args: list, outputs: list, fname: str = "f", be: Backend = BACKENDS
                 nm = "_" + dim.name
                 sizes[dim] = nm
                 bind.append(f"    {nm} = {names[s]}.shape[{axis}]")
+    bind += _factor_sizes(args, names, sizes)
+    for dim, v in sorted((sizes_given or {}).items(), key=lambda kv: kv[0].name):
+        if dim not in sizes:
+            nm = "_" + dim.name
+            sizes[dim] = nm
+            bind.append(f"    {nm} = {int(v)}")
     # arrays the code creates take the dtype of the first argument
     p = CodePrinter(names, sizes, {}, be, like=names[args[0]] if args else None)
     lines = [Line(f"_out{i}", e) for i, e in enumerate(outputs)]
@@ -58,6 +67,29 @@ def _structure(s, be: Backend) -> str:
     if not be.value_checks or s.is_scalar:
         return ""
     return ", 'diagonal'" if s.diagonal else ", 'symmetric'" if s.symmetric else ""
+
+
+def _factor_sizes(args, names: dict, sizes: dict) -> list:
+    """The lines binding sizes that are only factors of a dimension (p of an mp x nq gradient, m bound
+    elsewhere): a dimension that is a product with one size still unbound gives it, dim // the rest."""
+    lines = []
+    progress = True
+    while progress:
+        progress = False
+        for s in args:
+            for axis, dim in enumerate(s.shape):
+                if not isinstance(dim, sp.Mul):
+                    continue
+                free = [f for f in dim.free_symbols if f not in sizes]
+                if len(free) != 1 or sp.degree(dim, free[0]) != 1:
+                    continue
+                rest = sp.cancel(dim / free[0])
+                nm = "_" + free[0].name
+                other = pycode(rest.xreplace({f: sp.Symbol(sizes[f]) for f in rest.free_symbols}))
+                lines.append(f"    {nm} = {names[s]}.shape[{axis}] // ({other})")
+                sizes[free[0]] = nm
+                progress = True
+    return lines
 
 
 def _shape_of(v) -> tuple:
@@ -165,13 +197,15 @@ class Lambdified:
 
 
 @deep
-def lambdify(args, exprs, backend: str = "numpy") -> Lambdified:
+def lambdify(args, exprs, backend: str = "numpy", sizes: dict | None = None) -> Lambdified:
     """A function of the given symbols evaluating an expression (or a list).
 
     Vectors may be passed as 1-D arrays or as columns; if any vector is passed
     1-D, column results come back 1-D.  Scalars come back as numpy scalars
     (0-d arrays of the library for another backend).  backend names a record
-    of ``BACKENDS``: "numpy" (the default), "jax", "torch".
+    of ``BACKENDS``: "numpy" (the default), "jax", "torch".  sizes gives numbers
+    for the sizes that no argument's shape gives (``sizes={"k": 5}`` for
+    ``matrix_power(X, "k")``); the arguments' shapes give the others.
 
     >>> f = jc.lambdify([W, x], jc.gradient(C, W)); f(Wv, xv)
     """
@@ -192,5 +226,6 @@ def lambdify(args, exprs, backend: str = "numpy") -> Lambdified:
     missing = [s for o in outs for s in o.symbols() if s not in args]
     if missing:
         raise JacobiError(f"the expression uses {describe(missing[0])}, which is not among the arguments")
-    src, helpers = generate(args, outs, be=be)
+    given = {P.size(k): v for k, v in concrete_sizes(sizes).items()}
+    src, helpers = generate(args, outs, be=be, sizes_given=given)
     return Lambdified(args, outs, single, src, helpers, be)

@@ -24,12 +24,14 @@ from .powers import NUMBER_BITS, Div, Power, check_power, div, power, power_fits
 from .apply import Apply, apply, elementwise, exp, log, relu, sigmoid, softplus, step, tanh
 from .mathfunctions import abs_, arccos, arcsin, arctan, cos, sign, sin, sqrt, tan
 from .matrix import LogSoftmax, MatMul, Softmax, Sum, Transpose, dot, log_softmax, matmul, softmax, sum_, transpose
-from .blocks import (Diag, Kron, SoftmaxJacobian, Unvec, Vec, apply_linear, diag, kron, reshape_like, softmax_jacobian,
-                     unvec, vec)
+from .blocks import Diag, SoftmaxJacobian, Unvec, Vec, apply_linear, diag, reshape_like, softmax_jacobian, unvec, vec
+from .kronecker import (BlockInner, BlockSum, Kron, KronJacobian, Rearrange, block_inner, block_sum, kron,
+                        rearrange)
 from .norms import Norm1, Norm2, norm1, norm2
 from .printing import LatexPrinter, Printer, TextPrinter, latex, text
 from . import lift
 from . import callables, sizerules
+from .powersum import PowerSum, power_sum
 from .linalg import (Det, Inv, LogDet, MatrixPower, Trace, det, inv, is_positive_definite, is_symmetric, logdet,
                      matrix_power, trace)
 from .structure import STRUCTURES, check_declarations

@@ -3,14 +3,15 @@
 Each block gives its transpose rule (``_pullback``): vec(G)^T J laid out in the
 input's shape, so that the chain rule never forms a Jacobian as a dense array:
 (delta^T)(a^T kron I) comes out as delta a^T.  Each class is followed by its
-constructor.
+constructor.  The Kronecker product, a block and a value, has a module of its
+own with the blocks of its derivatives (kronecker.py).
 """
 from __future__ import annotations
 
 import sympy as sp
 
 from . import sizerules
-from .expr import ATOM, BOTH, MATMUL, TEXTBOOK, Call, Expr, describe
+from .expr import BOTH, Call, Expr, describe
 from .leaves import ONE, as_expr, identity, ones
 from .registry import primitive
 from .rules import Rule
@@ -54,50 +55,6 @@ class Diag(Call):
 def diag(v) -> Expr:
     """diag(vec(v)): the diagonal matrix with v's entries on its diagonal."""
     return Diag._new((), (as_expr(v, "diag"),))
-
-
-@primitive
-class Kron(Expr):
-    """The Kronecker product P kron Q: vec(X) -> vec(Q X P^T)."""
-
-    __slots__ = ()
-    block = True
-    precedence = MATMUL
-    text_precedence = ATOM  # kron(A, B)
-    moves_transpose = frozenset((TEXTBOOK,))  # generated network code never holds one
-    transpose_rule = Rule("transpose of a Kronecker product", "(A kron B)^T = A^T kron B^T",
-                          r"(A \otimes B)^{\top} = A^{\top} \otimes B^{\top}")
-
-    def _transpose(self, t, keep):
-        return Kron._new((), (t(self.args[0]), t(self.args[1])))
-
-    @classmethod
-    def _shape(cls, params, args):
-        (a, b), (c, d) = args[0].shape, args[1].shape
-        return (a * c, b * d)
-
-    def _text(self, p):
-        return f"kron({p.doprint(self.args[0])}, {p.doprint(self.args[1])})"
-
-    def _latex(self, p):
-        return p.paren(self.args[0], MATMUL + 1) + r" \otimes " + p.paren(self.args[1], MATMUL + 1)
-
-    def _code(self, p):
-        return p.kron(self.args[0], self.args[1])
-
-    def _explicit(self, ev):
-        from sympy.physics.quantum import TensorProduct
-
-        return TensorProduct(ev(self.args[0]), ev(self.args[1]))
-
-    def _pullback(self, G, in_shape):
-        P, Q = self.args
-        out_shape = (Q.shape[0], P.shape[0])
-        return reshape_like(matmul(transpose(Q), reshape_like(G, out_shape), P), in_shape)
-
-
-def kron(a, b) -> Expr:
-    return Kron._new((), (as_expr(a), as_expr(b)))
 
 
 @primitive

@@ -17,8 +17,9 @@ from typing import Callable as _Fn
 from . import functions as F
 from . import sizerules as R
 from .apply import apply
-from .blocks import diag, kron, softmax_jacobian, unvec, vec
+from .blocks import diag, softmax_jacobian, unvec, vec
 from .elementwise import add, hadamard, mul, sub
+from .kronecker import block_inner, block_sum, kron, rearrange
 from .leaves import commutation, identity, ones, zeros
 from .mathfunctions import sqrt
 from .matrix import dot, log_softmax, matmul, softmax, sum_, transpose
@@ -69,6 +70,9 @@ CALLABLES: dict[str, Callable] = {r.name: r for r in (
     _record("diag", 1, diag, "v", R.DIAG),
     _record("transpose", 1, transpose, "x", R.TRANSPOSE),
     _record("kron", 2, kron, "A, B", R.KRON),
+    _record("block_inner", 2, block_inner, "G, B", R.BLOCK_INNER),
+    _record("block_sum", 2, block_sum, "G, A", R.BLOCK_SUM),
+    _record("rearrange", 3, rearrange, "G, p, q", R.REARRANGE, sizes=(1, 2)),
     _record("vec", 1, vec, "X", R.VEC),
     _record("unvec", 3, unvec, "v, m, n", R.UNVEC, sizes=(1, 2)),
     _record("ones", (1, 2), ones, "m, n", R.FIXED, sizes=(0, 1)),

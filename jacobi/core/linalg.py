@@ -8,21 +8,20 @@ rule); the inverse's is the Kronecker block -(X^{-T} kron X^{-1}), pulled back a
 """
 from __future__ import annotations
 
-from fractions import Fraction
-from numbers import Integral
-
 import sympy as sp
 
 from . import sizerules
-from .blocks import kron, vec
+from .blocks import vec
 from .callables import register_callable
 from .elementwise import add, neg, smul
 from .expr import ADD, ATOM, BOTH, MUL, POSTFIX, POW, Call, Expr
-from .leaves import Const, Identity, Symbol, as_expr, identity, zeros
-from .matrix import Transpose, transpose
+from .kronecker import kron
+from .leaves import Identity, Symbol, as_expr, identity, zeros
+from .matrix import Transpose, matmul, transpose
+from .powersum import exponent, power_sum
 from .registry import primitive
 from .rules import Rule
-from .shapes import JacobiError, numel, size
+from .shapes import JacobiError, numel
 
 
 def _row(D: Expr) -> Expr:
@@ -190,21 +189,20 @@ def inv(X) -> Expr:
 
 #: the most terms the derivative of an integer matrix power may have: d X^k is a sum of |k| products
 MAX_POWER_TERMS = 64
-#: the largest |k| of matrix_power(X, k) (the array libraries take a 32-bit power)
-MAX_POWER = 2**31 - 1
 
 
 @primitive
 class MatrixPower(Expr):
     """X^k for a square X and an integer k: k = 0 is the identity, a negative k a power of the inverse.
-    k may be a size (a positive integer named k); its derivative is then a sum over i of
-    (X^T)^(k-1-i) kron X^i with no closed form, which jacobi refuses."""
+    k may be a size (a positive integer named k); its derivative, a sum over i of (X^T)^(k-1-i) kron X^i,
+    is then one power sum (powersum.py), as it is for a number k past MAX_POWER_TERMS."""
 
     __slots__ = ()
     precedence = POSTFIX
     text_precedence = ATOM  # matrix_power(X, k)
     examples = ("trace(matrix_power(X, 3))", "matrix_power(X, 2) @ x", "sum(matrix_power(X, -2))",
-                "matrix_power(X, 0) @ x + matrix_power(X, 1) @ x")
+                "matrix_power(X, 0) @ x + matrix_power(X, 1) @ x", "trace(matrix_power(X, k))",
+                "matrix_power(X, k) @ x", "sum(matrix_power(X, k) * A)")
     rules = {
         "k": Rule("matrix power", "d vec(X^k)/d vec(X) = sum_{i=0}^{k-1} (X^T)^(k-1-i) kron X^i",
                   r"\frac{\partial \operatorname{vec}(X^{k})}{\partial \operatorname{vec}(X)} "
@@ -231,12 +229,8 @@ class MatrixPower(Expr):
 
     def local_jacobian(self, i, out):
         X, k = self.args[0], self.power
-        if not k.is_Integer:
-            raise JacobiError(f"jacobi cannot differentiate {self} for a size {k}: its derivative is a sum over "
-                              f"i of (X^T)^({k}-1-i) kron X^i, which has no closed form; give the power as a number")
-        if abs(int(k)) > MAX_POWER_TERMS:
-            raise JacobiError(f"the derivative of {self} is a sum of {abs(int(k))} products; jacobi "
-                              f"differentiates matrix powers up to {MAX_POWER_TERMS}")
+        if not k.is_Integer or abs(int(k)) > MAX_POWER_TERMS:
+            return self._closed_form(X, k)
         k = int(k)
         if k == 0:
             n = numel(X.shape)
@@ -249,6 +243,17 @@ class MatrixPower(Expr):
         Y = inv(X)
         Yt = transpose(Y)
         return neg(add(*[kron(_power(Yt, m + 1 - j), _power(Y, j)) for j in range(1, m + 1)])), self.rules["-k"]
+
+    def _closed_form(self, X, k):
+        """The sum over i as one power sum, for a size k or a number past MAX_POWER_TERMS: sum_i (X^T)^(k-1-i)
+        kron X^i = power_sum(I kron X, I, X^T kron I, k); for a negative k, that of Y = X^-1 times -(Y^T kron Y)."""
+        if k.is_Integer and k < 0:
+            Y = inv(X)
+            J, _ = MatrixPower._new((-k,), (Y,))._closed_form(Y, -k)
+            return neg(matmul(J, kron(transpose(Y), Y))), self.rules["-k"]
+        n = X.shape[0]
+        I = identity(n)
+        return power_sum(kron(I, X), identity(n * n), kron(transpose(X), I), k), self.rules["k"]
 
     def _text(self, p):
         return f"matrix_power({p.doprint(self.args[0])}, {self.power})"
@@ -281,42 +286,12 @@ def _power(X: Expr, j: int) -> Expr:
     return MatrixPower._new((sp.Integer(j),), (X,))
 
 
-def _exponent(k) -> sp.Expr:
-    """The power of matrix_power: an integer (negative allowed), or a size name ('k', a size symbol)."""
-    v = None
-    if isinstance(k, Const):
-        k = k.value
-    if isinstance(k, bool):
-        v = None
-    elif isinstance(k, Integral):
-        v = sp.Integer(int(k))
-    elif isinstance(k, Fraction) and k.denominator == 1:
-        v = sp.Integer(k.numerator)
-    elif isinstance(k, float) and k.is_integer():
-        v = sp.Integer(int(k))
-    elif isinstance(k, sp.Expr) and k.is_Integer:
-        v = k
-    elif isinstance(k, str) or isinstance(k, sp.Expr) and k.free_symbols and not isinstance(k, Expr):
-        try:
-            v = size(k)
-        except JacobiError:
-            v = None
-    if v is None:
-        what = f"{k} (a {'variable' if isinstance(k, Symbol) else type(k).__name__})" if isinstance(k, Expr) \
-            else repr(k)
-        raise JacobiError(f"matrix_power takes an integer power (a number, negative allowed, or a size name such "
-                          f"as 'k'), not {what}")
-    if v.is_Integer and abs(int(v)) > MAX_POWER:
-        raise JacobiError(f"the power {v} of matrix_power is too large: at most {MAX_POWER} in magnitude")
-    return v
-
-
 def matrix_power(X, k) -> Expr:
     """X^k for a square X and an integer k (negative: a power of the inverse; 0: the identity), or a size
     name k.  ``jc.matrix_power(X, 3)``"""
     X = as_expr(X, "matrix_power")
     sizerules.MATRIX_POWER.check(X)
-    return MatrixPower._new((_exponent(k),), (X,))
+    return MatrixPower._new((exponent(k, "matrix_power"),), (X,))
 
 
 def is_symmetric(X: Expr) -> bool:

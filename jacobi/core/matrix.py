@@ -316,5 +316,6 @@ def log_softmax(x, axis: int = 0) -> Expr:
 
 
 # The nodes these operations build on; their modules are loaded with this one (core/__init__.py).
-from .blocks import SoftmaxJacobian, Vec, apply_linear, diag, kron, reshape_like  # noqa: E402
+from .blocks import SoftmaxJacobian, Vec, apply_linear, diag, reshape_like  # noqa: E402
 from .elementwise import add, neg, smul  # noqa: E402
+from .kronecker import kron  # noqa: E402

@@ -149,8 +149,9 @@ def constant_precedence(v: sp.Expr) -> int:
 def _nodes() -> SimpleNamespace:
     """The node classes the text printer asks about (their modules load after this one)."""
     from .apply import Apply
-    from .blocks import Diag, Kron, SoftmaxJacobian, Unvec, Vec
+    from .blocks import Diag, SoftmaxJacobian, Unvec, Vec
     from .elementwise import Add, Broadcast, Hadamard, Scale, negated
+    from .kronecker import Kron
     from .leaves import Identity, Ones, Zero
     from .matrix import LogSoftmax, MatMul, Softmax, Transpose
     from .powers import Div, Power

@@ -12,8 +12,9 @@ implementations of the same small protocol:
 
 The protocol: ``one`` (the size 1), ``same(a, b)`` (a and b are one size:
 compare, or unify), ``equal(a, b)`` (already known to be one size; never
-unifies), ``is_one(a)``, ``times(a, b)``, ``fresh()`` (a size still to be
-inferred; the constructors have none) and ``show(a)`` (a size in a message).
+unifies), ``is_one(a)``, ``times(a, b)``, ``over(a, b)`` (the size whose
+product with b is a, or None), ``fresh()`` (a size still to be inferred; the
+constructors have none) and ``show(a)`` (a size in a message).
 
 A mismatch message is a template over the operands' descriptions ({0}, {1}:
 the constructors fill them with ``describe(e)``, the parser with the source
@@ -47,6 +48,13 @@ class SympySizes:
     @staticmethod
     def times(a, b):
         return a * b
+
+    @staticmethod
+    def over(a, b):
+        """a / b where it is a size (6 / 2, m*p / p), else None."""
+        q = sp.cancel(sp.sympify(a) / b)
+        num, den = sp.fraction(q)
+        return q if den == 1 and q.is_integer and q.is_positive else None
 
     @staticmethod
     def fresh():  # pragma: no cover - a built expression has every size
@@ -191,6 +199,44 @@ def _times(a, b, S):
     return S.times(a, b)
 
 
+def _blocks(args, S):
+    """block_inner(G, B), block_sum(G, A): G cut into blocks of the second operand's shape; the result has one
+    entry per block (the number of block rows and columns)."""
+    (r, c), (p, q) = args[0], args[1]
+    m, n = _over(r, p, S), _over(c, q, S)
+    return None if m is None or n is None else (m, n)
+
+
+def _over(a, b, S):
+    if S.is_one(b):
+        return a
+    if S.equal(a, b):
+        return S.one
+    return S.over(a, b)
+
+
+def _rearrange(args, S):
+    """rearrange(G, p, q): G cut into p x q blocks, one row per block (its vec), blocks in column-major order."""
+    (r, c), p, q = args
+    m, n = _over(r, p, S), _over(c, q, S)
+    return None if m is None or n is None else (_times(m, n, S), _times(p, q, S))
+
+
+def _rearrange_details(args, S) -> dict:
+    _, p, q = args
+    return {"p": S.show(p), "q": S.show(q)}
+
+
+def _power_sum(args, S):
+    """power_sum(A, G, B, k): A and B square, G with A's rows and B's columns; k a size or a number (1 x 1)."""
+    (a0, a1), (g0, g1), (b0, b1) = args[:3]
+    k = args[3] if len(args) > 3 else None
+    if isinstance(k, tuple) and not is_scalar(k, S):
+        return None
+    ok = S.same(a0, a1) and S.same(b0, b1) and S.same(g0, a0) and S.same(g1, b0)
+    return (g0, g1) if ok else None
+
+
 def _vec(args, S):
     return (_side(args[0], S), S.one)
 
@@ -276,6 +322,14 @@ TRACE = _square_rule("trace", _square_to_scalar)
 DET = _square_rule("det", _square_to_scalar)
 LOGDET = _square_rule("logdet", _square_to_scalar)
 INV = _square_rule("inv", _square)
+BLOCK_INNER = ShapeRule(_blocks, "block_inner cannot cut {0} into blocks the shape of {1}: its rows and columns "
+                                  "must be multiples of the other's")
+BLOCK_SUM = ShapeRule(_blocks, "block_sum cannot cut {0} into blocks weighted by the entries of {1}: its rows and "
+                               "columns must be multiples of the other's")
+REARRANGE = ShapeRule(_rearrange, "rearrange cannot cut {0} into {p}x{q} blocks: its rows must be a multiple of {p} "
+                                  "and its columns of {q}", _rearrange_details)
+POWER_SUM = ShapeRule(_power_sum, "power_sum(A, G, B, k) takes a square A, a square B and G with A's rows and B's "
+                                  "columns (and an integer k), not {0}, {1}, {2}")
 MATRIX_POWER = ShapeRule(_matrix_power, "cannot take matrix_power of {0}: {why}", _matrix_power_details)
 
 #: the operators, by their symbol in the text

@@ -144,6 +144,29 @@ class Sizes:
         return Size(("*", a, b))
 
     @staticmethod
+    def over(a: Size, b: Size):
+        """The size q with q*b = a (block_inner, rearrange), or None where a is no known multiple of b.  A free
+        a becomes a fresh size times b."""
+        ra, rb = resolve(a), resolve(b)
+        if isinstance(ra, Size):
+            q = Size()
+            return q if unify(a, Size(("*", q, b))) else None
+        (ca, fa), (cb, fb) = factors(ra), factors(rb)
+        if ca % cb:
+            return None
+        rest = list(fa)
+        for f in fb:
+            k = next((i for i, g in enumerate(rest) if g is f or isinstance(f, str) and g == f), None)
+            if k is None:
+                return None
+            rest.pop(k)
+        out = Size(ca // cb) if ca // cb != 1 or not rest else None
+        for f in rest:
+            s = f if isinstance(f, Size) else Size(f)
+            out = s if out is None else Size(("*", out, s))
+        return out
+
+    @staticmethod
     def fresh() -> Size:
         return Size()
 
