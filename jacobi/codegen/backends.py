@@ -63,6 +63,7 @@ class Backend:
     softmax_log: str | None = None  # softmax and log-softmax from one exp: "a, log_a"
     logsumexp: str = "_logsumexp({x})"  # log(sum(exp(x))) over every entry, a 0-d array
     gram: str = "_gram({b}, {d})"  # b^T diag(d) b for a column d >= 0
+    inner: str = "{np}.vdot({a}, {b})"  # the inner product of two vectors, laid out either way: a 0-d result
     vec: str = "{x}.reshape(-1, 1, order='F')"  # a matrix's columns stacked ({x} is a postfix operand)
     unvec: str = "{x}.reshape({shape}, order='F')"  # a column laid out as r x c, column-major
     like: str = ", dtype={x}.dtype"  # keyword arguments: a new array with the dtype of {x}
@@ -280,6 +281,7 @@ register_backend(Backend(
     softmax="torch.softmax({x}, dim={axis})", log_softmax="torch.log_softmax({x}, dim={axis})",
     softmax_log="torch.softmax({x}, dim={axis}), torch.log_softmax({x}, dim={axis})",
     logsumexp="torch.logsumexp({x}.reshape(-1), 0)",
+    inner="torch.dot({a}.reshape(-1), {b}.reshape(-1))",
     vec="{x}.T.reshape(-1, 1)", unvec="{x}.reshape({c}, {r}).T",
     kron="torch.kron({pa}.contiguous(), {pb}.contiguous())",  # torch.kron fails on transposed factors
     like=", dtype={x}.dtype, device={x}.device", array="torch.tensor({x}{like})",

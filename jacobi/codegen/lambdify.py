@@ -148,6 +148,7 @@ class Lambdified:
         self._vectors = {i for i, s in enumerate(args) if not s.is_scalar and s.shape[1] == 1}
         # per output: (scalar, a column that comes back 1-D when a vector was given 1-D)
         self._outs = [(e.is_scalar, e.shape[1] == 1 and e.shape[0] != 1) for e in outputs]
+        self._one_matrix = single and not outputs[0].is_scalar
 
     def __call__(self, *values, **named):
         if named:
@@ -165,6 +166,10 @@ class Lambdified:
             if key is not None and len(self._checked) < 64:
                 self._checked[key] = flat
         outs = self._f(*values)
+        if self._one_matrix and not flat:  # the common case at once: one array the code just made
+            o = outs[0]
+            if o.__class__ is np.ndarray and o.base is None and all(o is not v for v in values):
+                return o
         res = [_result(o, scalar, flat and column, _shared(o, values, outs[:i]))
                for i, ((scalar, column), o) in enumerate(zip(self._outs, outs))]
         return res[0] if self.single else tuple(res)

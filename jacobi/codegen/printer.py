@@ -141,6 +141,10 @@ class CodePrinter:
         gram = self._gram(fs)
         if gram is not None:
             return gram
+        if len(fs) == 2 and fs[0].shape[0] == 1 and fs[1].shape[1] == 1 and not fs[0].is_scalar \
+                and not fs[1].is_scalar and fs[0].shape[1] != 1:  # u^T v: an inner product, not a 2-D product
+            row = fs[0].args[0] if isinstance(fs[0], P.Transpose) and fs[0] not in self.temps else fs[0]
+            return self.be.fmt("inner", a=self.ref(row, 0), b=self.ref(fs[1], 0))
         if len(fs) == 2 and fs[0].shape[1] == 1 and not fs[0].is_scalar and not fs[1].is_scalar:
             # an outer product a b^T by broadcasting, not a matrix product with an inner size of 1
             return f"{self.ref(fs[0], MUL)} * {self.ref(fs[1], MUL + 1)}"

@@ -50,6 +50,10 @@ _NP_HELPERS = {
     "_norm2": _NORM2,
     "_softmax": '''def _softmax(z, axis):
     # subtracting the maximum keeps exp from overflowing
+    if z.shape[1 - axis] == 1:  # one vector: reductions over the whole array are the cheaper ones
+        e = np.exp(z - z.max())
+        e /= e.sum()
+        return e
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     e /= e.sum(axis=axis, keepdims=True)
     return e
