@@ -168,8 +168,12 @@ class Lambdified:
         outs = self._f(*values)
         if self._one_matrix and not flat:  # the common case at once: one array the code just made
             o = outs[0]
-            if o.__class__ is np.ndarray and o.base is None and all(o is not v for v in values):
-                return o
+            if o.__class__ is np.ndarray and o.base is None:
+                for v in values:
+                    if o is v:
+                        break
+                else:
+                    return o
         res = [_result(o, scalar, flat and column, _shared(o, values, outs[:i]))
                for i, ((scalar, column), o) in enumerate(zip(self._outs, outs))]
         return res[0] if self.single else tuple(res)
