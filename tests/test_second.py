@@ -380,3 +380,16 @@ def test_the_hessian_command_in_every_format():
                        (["sum(x * y * z)", "--wrt", "x,y,z"], "one variable")):
         r = run("hessian", *bad)
         assert r.returncode == 2 and r.stderr.startswith("jacobi: error:") and words in r.stderr, r.stderr
+
+
+def test_a_diagonal_term_is_added_in_place_and_never_into_an_argument():
+    src = jc.lambdify([x], jc.hessian(LSE, x)).source
+    assert "_plus_diagonal(-(_t0 * _t0.T), _t0)" in src and "diagflat" not in src
+    Av, xv = np.ones((3, 3)), np.arange(3.0)
+    for e, want in ((A + jc.diag(x), np.ones((3, 3)) + np.diag(xv)), (2 * A - jc.diag(x), 2 - np.diag(xv)),
+                    (A.T + jc.diag(x), np.ones((3, 3)) + np.diag(xv))):
+        for backend in ("numpy", "jax", "torch"):
+            pytest.importorskip(backend)
+            got = np.asarray(jc.lambdify([x, A], e, backend=backend)(xv, Av))
+            assert_close(got, want, 1e-6, f"{e} on {backend}")
+            assert np.all(Av == 1), f"{e} on {backend} wrote into its argument"

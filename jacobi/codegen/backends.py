@@ -28,7 +28,7 @@ from typing import Callable
 import numpy as np
 
 from ..core.shapes import JacobiError, ShapeError
-from .support import _BLOCKS, _COMMUTATION, _GRAM, _NORM2, _NP_HELPERS, _POWER_SUM, _SOFTMAX_JACOBIAN
+from .support import _BLOCKS, _COMMUTATION, _GRAM, _NORM2, _NP_HELPERS, _PLUS_DIAGONAL, _POWER_SUM, _SOFTMAX_JACOBIAN
 
 
 def _numpy_like_asarray(xp, v):
@@ -63,6 +63,7 @@ class Backend:
     softmax_log: str | None = None  # softmax and log-softmax from one exp: "a, log_a"
     logsumexp: str = "_logsumexp({x})"  # log(sum(exp(x))) over every entry, a 0-d array
     gram: str = "_gram({b}, {d})"  # b^T diag(d) b for a column d >= 0
+    plus_diagonal: str = "_plus_diagonal({m}, {sign}{d})"  # a fresh square m with d added to its diagonal
     inner: str = "{np}.vdot({a}, {b})"  # the inner product of two vectors, laid out either way: a 0-d result
     vec: str = "{x}.reshape(-1, 1, order='F')"  # a matrix's columns stacked ({x} is a postfix operand)
     unvec: str = "{x}.reshape({shape}, order='F')"  # a column laid out as r x c, column-major
@@ -274,7 +275,8 @@ register_backend(Backend(
     logsumexp="jax.nn.logsumexp({x})",
     helpers={"_commutation": _rename(_COMMUTATION, "np", "jnp"), "_norm2": _rename(_NORM2, "np", "jnp"),
              "_power_sum": _rename(_POWER_SUM, "np", "jnp"), **{k: _rename(v, "np", "jnp") for k, v in _BLOCKS.items()},
-             "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "jnp"), "_gram": _GRAM},
+             "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "jnp"), "_gram": _GRAM,
+             "_plus_diagonal": _rename(_PLUS_DIAGONAL, "np", "jnp")},
 ))
 register_backend(Backend(
     "torch", module="torch", alias="torch", extra="torch", axis="dim",
@@ -286,7 +288,7 @@ register_backend(Backend(
     kron="torch.kron({pa}.contiguous(), {pb}.contiguous())",  # torch.kron fails on transposed factors
     like=", dtype={x}.dtype, device={x}.device", array="torch.tensor({x}{like})",
     helpers={"_commutation": _rename(_COMMUTATION, "np", "torch"), "_norm2": _rename(_NORM2, "np", "torch"),
-             "_gram": _GRAM,
+             "_gram": _GRAM, "_plus_diagonal": _rename(_PLUS_DIAGONAL, "np", "torch"),
              "_power_sum": _rename(_POWER_SUM, "np", "torch").replace("concatenate(", "cat(").replace("axis=", "dim="),
              **{k: _rename(v, "np", "torch") for k, v in _BLOCKS.items()},
              "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "torch").replace(

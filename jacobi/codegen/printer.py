@@ -150,6 +150,24 @@ class CodePrinter:
             return f"{self.ref(fs[0], MUL)} * {self.ref(fs[1], MUL + 1)}"
         return self._chain_code(self._diagonals(fs))
 
+    def diagonal_sum(self, e) -> str | None:
+        """M + diag(d) (or M - diag(d)) for a square M that the code computes afresh: d is added to M's
+        diagonal in place, by a helper, and the diagonal matrix is never built.  None where the sum has no
+        such term, or where M may be an argument's or a named temporary's memory."""
+        if e.shape[0] != e.shape[1] or e.is_scalar:
+            return None
+        for k, t in enumerate(e.args):
+            neg = P.negated(t)
+            d = _diagonal(neg if neg is not None else t, self.temps)
+            if d is None:
+                continue
+            rest = P.add(*(a for i, a in enumerate(e.args) if i != k))
+            if rest in self.temps or not isinstance(rest, (P.MatMul, P.Scale, P.Add, P.Hadamard)):
+                return None  # a leaf, a view (x.T, unvec(v)) or a named temporary: not this sum's own memory
+            return self.be.fmt("plus_diagonal", m=self.ref(rest, 0), d=self.ref(d, 0), sign="-" if neg is not None
+                               else "")
+        return None
+
     def _diagonals(self, fs) -> list:
         """diag(d) B as d * B and B diag(d) as B * d^T, by broadcasting: a diagonal matrix is never
         built to multiply by it (one already named, used elsewhere too, is used as it is)."""

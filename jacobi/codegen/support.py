@@ -87,6 +87,11 @@ _NP_HELPERS = {
     t = np.sqrt(d) * b
     return t.T @ t
 ''',
+    "_plus_diagonal": '''def _plus_diagonal(m, d):
+    # m + diag(d) for a square m the code has just computed: d added to its diagonal in place
+    m.reshape(-1)[::m.shape[0] + 1] += d.reshape(-1)
+    return m
+''',
     "_commutation": '''def _commutation(m, n, dtype=None):
     K = np.zeros((m * n, m * n), dtype=dtype)
     for i in range(m):
@@ -109,6 +114,11 @@ _COMMUTATION = '''def _commutation(m, n, **like):
     return np.eye(m * n, **like)[np.arange(m * n).reshape(n, m).T.reshape(-1)]
 '''
 # block k (of n x n) is diag(s_k) - s_k s_k^T, built as one (m, n, m, n) array
+# m + diag(d) without item assignment (jax arrays are immutable; torch's autograd keeps its inputs)
+_PLUS_DIAGONAL = '''def _plus_diagonal(m, d):
+    return m + np.diag(d.reshape(-1))
+'''
+
 # b^T diag(d) b as a broadcast product (the symmetric product gains nothing outside numpy's BLAS)
 _GRAM = '''def _gram(b, d):
     return b.T @ (d * b)

@@ -72,6 +72,9 @@ class Add(_Elementwise):
         return r"\left(" + _join_terms(p, inner) + r"\right)^{\top}" if inner else _join_terms(p, self.args)
 
     def _code(self, p):
+        code = p.diagonal_sum(self)  # M + diag(d): d added to M's diagonal, no n x n diagonal built
+        if code is not None:
+            return code
         out = []
         for i, a in enumerate(self.args):
             n = negated(a)
