@@ -317,3 +317,24 @@ def test_hand_written_reference_agrees():
         Cr, gr, hr = reference.softmax_ce_hvp(params, X, Y, V)
         assert C == pytest.approx(Cr, rel=1e-12)
         assert rel(flat(g), flat(gr)) < 1e-12 and rel(flat(hv), flat(hr)) < 1e-12
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])  # jax takes numpy arrays as they are
+def test_the_hvp_alone_leaves_the_gradient_out(backend):
+    pytest.importorskip(backend)
+    net = jc.Network([5, 4, 3], activation="tanh", output="softmax", cost="cross_entropy")
+    params = net.init_params(seed=1)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(6, 5))
+    Y = np.eye(3)[rng.integers(0, 3, size=6)]
+    V = [(rng.normal(size=W.shape), rng.normal(size=b.shape)) for W, b in params]
+    cost, _, hv = net.hvp_function()(params, X, Y, V)
+    only = net.hvp_function(backend=backend, gradient=False)
+    cost2, hv2 = only(params, X, Y, V)
+    assert abs(float(cost2) - float(cost)) < 1e-5
+    for (a, b), (c, d) in zip(hv, hv2):
+        tol = 1e-10 if backend == "numpy" else 1e-5  # jax computes in float32 unless told otherwise
+        assert np.allclose(np.asarray(c), a, rtol=tol, atol=tol) and np.allclose(np.asarray(d), b, atol=tol)
+    assert "dW1" not in only.source and "(cost, H V)" in only.source
+    with pytest.raises(jc.JacobiError, match="True or False"):
+        net.hvp_function(gradient="no")

@@ -124,7 +124,10 @@ def _rtext(e, scaled=0) -> str:
     return f"(1/m) ({text})" if scaled else text
 
 
-def curvature_source(net, backend_name="numpy", kind: str = HVP, fname: str | None = None) -> str:
+def curvature_source(net, backend_name="numpy", kind: str = HVP, fname: str | None = None,
+                     gradient: bool = True) -> str:
+    """The generated module's source; an HVP returns the cost and the gradient too unless gradient=False
+    (then (cost, H V): the gradient's own weight products are left out)."""
     be = backend(backend_name)
     src = NetSource(net, be)
     rp = RPass(net, kind, src)
@@ -159,12 +162,16 @@ def curvature_source(net, backend_name="numpy", kind: str = HVP, fname: str | No
     if hvp:
         lines += src.delta_lines()
     lines += rlines[2 * L:]
-    if hvp:
+    if hvp and gradient:
         lines += src.grad_lines()
     lines += plines
     prods = "[" + ", ".join(f"({H}W{l}, {H}b{l})" for l in range(1, L + 1)) + "]"
     keep = {"cost"} | {f"{H}{w}{l}" for l in range(1, L + 1) for w in "Wb"}
-    if hvp:
+    if hvp and not gradient:
+        ret = "cost, " + prods
+        summary = "Mean cost and its Hessian times V"
+        doc = "hvp(params, X, Y, V) -> (cost, H V), by Pearlmutter's R-operator.\n"
+    elif hvp:
         keep |= {f"d{w}{l}" for l in range(1, L + 1) for w in "Wb"}
         ret = "cost, [" + ", ".join(f"(dW{l}, db{l})" for l in range(1, L + 1)) + "], " + prods
         summary = "Mean cost, its gradient and its Hessian times V"
@@ -229,7 +236,9 @@ def check_direction(params, V) -> None:
                                  f"(that of {what[1:]}{l}), got {got}")
 
 
-def curvature_function(net, backend_name: str = "numpy", kind: str = HVP) -> CurvatureFunction:
+def curvature_function(net, backend_name: str = "numpy", kind: str = HVP, gradient: bool = True) -> CurvatureFunction:
+    if not isinstance(gradient, bool):
+        raise JacobiError(f"gradient must be True or False, not {gradient!r}")
     be = backend(backend_name)
     be.load()
-    return CurvatureFunction(net, curvature_source(net, be, kind), kind, be.name, kind)
+    return CurvatureFunction(net, curvature_source(net, be, kind, gradient=gradient), kind, be.name, kind)

@@ -211,14 +211,15 @@ class Network:
         """
         return _gradient_function(self, backend)
 
-    def hvp_function(self, backend: str = "numpy"):
+    def hvp_function(self, backend: str = "numpy", gradient: bool = True):
         """fn(params, X, Y, V) -> (mean cost, [(dW, db), ...], [(HV_W, HV_b), ...]): the Hessian of the mean
         cost times V (a list of (VW, Vb) pairs shaped like params), by Pearlmutter's R-operator, generated
-        from the tangent of the backpropagation equations; no Hessian is formed.
+        from the tangent of the backpropagation equations; no Hessian is formed.  gradient=False leaves
+        the gradient out: fn returns (mean cost, [(HV_W, HV_b), ...]) and does less work.
 
         >>> cost, grads, hv = net.hvp_function()(params, X, Y, V)
         """
-        return _curvature_function(self, backend, "hvp")
+        return _curvature_function(self, backend, "hvp", gradient)
 
     def gnvp_function(self, backend: str = "numpy"):
         """fn(params, X, Y, V) -> (mean cost, [(GV_W, GV_b), ...]): the Gauss-Newton matrix J^T H_C J times V,
