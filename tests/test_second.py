@@ -393,3 +393,25 @@ def test_a_diagonal_term_is_added_in_place_and_never_into_an_argument():
             got = np.asarray(jc.lambdify([x, A], e, backend=backend)(xv, Av))
             assert_close(got, want, 1e-6, f"{e} on {backend}")
             assert np.all(Av == 1), f"{e} on {backend} wrote into its argument"
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+def test_lambdify_fast_path_takes_only_what_the_argument_lines_would_pass_unchanged():
+    M = jc.matrix("M", "n", "n")
+    f = jc.lambdify([M, x], jc.sigmoid(M @ x) * 2)
+    Mv, xv = np.eye(3) * 0.5, np.ones((3, 1))
+    first = f(Mv, xv)
+    assert f._plain, "float 2-D arrays are taken as they are from the second call on"
+    assert_close(f(Mv, xv), first, 1e-15, "fast path")
+    ints = (Mv * 2).astype(np.int64)
+    assert_close(f(ints, xv), f(ints.astype(np.float64), xv), 1e-15, "integers become floats")
+    assert f(Mv, np.ones(3)).shape == (3,)  # a 1-D vector still gives a 1-D result
+    mat = np.asmatrix(Mv)
+    assert_close(np.asarray(f(mat, xv)), first, 1e-15, "a numpy matrix is an array, not a product")
+    with pytest.raises(jc.ShapeError):
+        f(np.eye(4), xv)
+    s = jc.scalar("s")
+    g = jc.lambdify([s, x], s * x)
+    assert_close(g(np.float64(2.0), xv), 2 * xv, 1e-15, "scalar")
+    assert_close(g(np.array(2.0), xv), 2 * xv, 1e-15, "0-d scalar")
+    assert_close(g(np.array(3.0), xv), 3 * xv, 1e-15, "0-d scalar, second call")

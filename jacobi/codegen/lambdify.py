@@ -12,6 +12,8 @@ The source is ours, not the user's: no user text is ever evaluated.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import sympy as sp
 from sympy.printing.pycode import pycode
@@ -126,12 +128,32 @@ def _result(o, scalar: bool, flat: bool, copy: bool):
     return o.reshape(-1) if flat else o
 
 
+_ARG_LINE = re.compile(r"^    (\w+) = _arg\(\1, '[^']*', \d\)\n", re.M)
+
+
+def _fast_path(source: str, ns: dict, be: Backend):
+    """(the function's body without its plain argument lines, a function of the arguments giving the
+    key (class, shape, dtype, ...) of their values) for numpy's backend; (None, None) elsewhere.  A line that
+    checks a declared structure stays."""
+    if be.load() is not np:
+        return None, None
+    head = re.search(r"^def f\(([^)]*)\):", source, re.M)
+    names = [n.strip() for n in head.group(1).split(",")]
+    fast: dict = dict(ns)
+    exec(compile(_ARG_LINE.sub("", source), "<jacobi.lambdify fast>", "exec"), fast)  # noqa: S102 - ours
+    key = ", ".join(f"{n}.__class__, {n}.shape, {n}.dtype" for n in names)
+    exec(compile(f"def key({', '.join(names)}):\n    return ({key},)\n", "<jacobi.lambdify key>", "exec"), fast)  # noqa: S102
+    return fast["f"], fast["key"]
+
+
 class Lambdified:
     """A compiled function; ``.source`` is its code (the helpers it calls, then the function).
 
     A call checks the arguments' shapes against the symbols' (sizes bound consistently), runs the
     code and returns its arrays as they are: only an output that may share an argument's memory
-    (the argument itself, a view of it) or another output's is copied."""
+    (the argument itself, a view of it) or another output's is copied.  Arguments of shapes and
+    dtypes already checked, given as numpy arrays the code takes as they are (2-D floating arrays,
+    0-d for a scalar), go straight to the body without the argument lines (numpy's backend)."""
 
     def __init__(self, args, outputs, single, src, helpers, be: Backend = BACKENDS["numpy"]):
         self.args = args
@@ -149,11 +171,20 @@ class Lambdified:
         # per output: (scalar, a column that comes back 1-D when a vector was given 1-D)
         self._outs = [(e.is_scalar, e.shape[1] == 1 and e.shape[0] != 1) for e in outputs]
         self._one_matrix = single and not outputs[0].is_scalar
+        self._fast, self._key = _fast_path(self.source, ns, be) if args else (None, None)
+        self._plain: dict = {}  # (class, shape, dtype) of each argument -> True: the body takes them as they are
 
     def __call__(self, *values, **named):
         if named:
             raise JacobiError(f"pass the arguments by position ({', '.join(s.name for s in self.args)}), "
                               f"not by name ({', '.join(named)})")
+        if self._fast is not None:
+            try:
+                self._plain[self._key(*values)]
+            except (AttributeError, KeyError, TypeError):
+                pass
+            else:
+                return self._results(self._fast(*values), values, False)
         if len(values) != len(self._spec):
             raise JacobiError(f"expected {len(self.args)} arguments ({', '.join(s.name for s in self.args)}), "
                               f"got {len(values)}")
@@ -166,6 +197,17 @@ class Lambdified:
             if key is not None and len(self._checked) < 64:
                 self._checked[key] = flat
         outs = self._f(*values)
+        if self._fast is not None and not flat and len(self._plain) < 64 and self._takes_as_is(values):
+            self._plain[self._key(*values)] = True
+        return self._results(outs, values, flat)
+
+    def _takes_as_is(self, values) -> bool:
+        """Whether the argument lines would pass every value through unchanged: numpy floating arrays,
+        2-D (0-d for a scalar)."""
+        return all(v.__class__ is np.ndarray and v.dtype.kind == "f" and v.ndim == (0 if scalar else 2)
+                   for (_, scalar, _), v in zip(self._spec, values))
+
+    def _results(self, outs, values, flat: bool):
         if self._one_matrix and not flat:  # the common case at once: one array the code just made
             o = outs[0]
             if o.__class__ is np.ndarray and o.base is None:
