@@ -23,7 +23,7 @@ from __future__ import annotations
 import sympy as sp
 
 from . import sizerules
-from .expr import ATOM, MATMUL, TEXTBOOK, Call, Expr
+from .expr import ATOM, MATMUL, MUL, TEXTBOOK, Call, Expr
 from .leaves import Const, Identity, as_expr, commutation, identity
 from .registry import primitive
 from .rules import Rule
@@ -36,7 +36,9 @@ class Kron(Expr):
 
     __slots__ = ()
     block = True
-    precedence = MATMUL
+    # below the products: a Kronecker product that is a factor of a matrix or Hadamard product, or is
+    # scaled, is printed in parentheses (I (x^T kron I), not I x^T kron I, which reads two ways)
+    precedence = MUL - 1
     text_precedence = ATOM  # kron(A, B)
     shape_rule = sizerules.KRON
     examples = ("kron(A, B)", "sum(kron(A, X))", "trace(kron(X, B) @ C)", "kron(x, y)", "x.T @ kron(A, B) @ y")
