@@ -43,7 +43,9 @@ from .core import (
     functions,
     hadamard,
     identity,
+    inline,
     latex,
+    let,
     log,
     matrix,
     norm1,
@@ -68,17 +70,18 @@ from .core import abs_ as abs  # noqa: A001 - jc.abs is the element-wise absolut
 from .core import sum_ as sum  # noqa: A001 - jc.sum is the matrix-calculus sum
 from .core.callables import register_callable
 from .core.functions import register as register_function
-from .nn import COSTS, Backprop, Cost, Equation, Network, register_cost
+from .nn import COSTS, AdjointEquation, Backprop, Cost, Equation, Network, ProgramBackprop, backprop, register_cost
 from .parse import ParseError, parse
 
 __all__ = [
-    "BACKENDS", "Backend", "Backprop", "COSTS", "Cost", "Derivation", "ElementwiseFunction", "Equation", "Expr",
-    "JacobiError", "Network", "ParseError", "ShapeError", "Step", "abs", "arccos", "arcsin", "arctan",
-    "check_gradient", "cos", "derive", "derive_hessian", "diag", "dot", "elementwise", "exp", "explicit", "eye",
-    "functions", "gradient", "hadamard", "hessian", "hvp", "identity", "is_convex", "jacobian", "lambdify", "latex",
-    "log", "matrix", "norm1", "norm2", "ones", "parse", "primitive", "register_backend", "register_callable",
-    "register_cost", "register_function", "relu", "scalar", "sigmoid", "sign", "simplify", "sin", "softmax",
-    "softplus", "sqrt", "step", "sum", "tan", "tanh", "vector", "zeros",
+    "AdjointEquation", "BACKENDS", "Backend", "Backprop", "COSTS", "Cost", "Derivation", "ElementwiseFunction",
+    "Equation", "Expr", "JacobiError", "Network", "ParseError", "ProgramBackprop", "ShapeError", "Step", "abs",
+    "arccos", "arcsin", "arctan", "backprop", "check_gradient", "cos", "derive", "derive_hessian", "diag", "dot",
+    "elementwise", "exp", "explicit", "eye", "functions", "gradient", "hadamard", "hessian", "hvp", "identity",
+    "inline", "is_convex", "jacobian", "lambdify", "latex", "let", "log", "matrix", "norm1", "norm2", "ones", "parse",
+    "primitive", "register_backend", "register_callable", "register_cost", "register_function", "relu", "scalar",
+    "sigmoid", "sign", "simplify", "sin", "softmax", "softplus", "sqrt", "step", "sum", "tan", "tanh", "vector",
+    "zeros",
 ]
 
 

@@ -325,7 +325,7 @@ class _Steps:
 
     def name(self, v, name, val):
         """name = val, the adjoint dC/dv given a name for later steps to use."""
-        self.steps.append(Step("name", name, val, Rule("name", f"dC/d{v}", _d(self.C, v)[1])))
+        self.steps.append(Step("name", name, val, Rule("name", _d(self.C, v)[0], _d(self.C, v)[1])))
 
     def product(self, var, x, local, raw, val):
         """dvar/ds = J for each input s (local maps s to J), then dvar/dx = raw by the chain

@@ -56,6 +56,12 @@ def derive(f, wrt, *, simplify: bool = True, name: str = "f", latex: str | None 
         raise JacobiError(f"cannot differentiate {f!r}: build it from jc.scalar/jc.vector/jc.matrix symbols")
     ws, many = _check_wrt(wrt)
     P.check_declarations(f, *ws)
+    hidden = P.hidden_dependence(f, ws)
+    if hidden is not None:
+        v, w = hidden
+        raise JacobiError(f"{describe(f)} uses the let {v.name}, whose definition depends on {w.name}: a "
+                          f"derivative that holds {v.name} fixed would miss it; use jc.backprop for the "
+                          f"reverse chain rule over the lets, or jc.inline to write them out")
     if not f.is_scalar:
         _no_structured(ws, f"the Jacobian of {describe(f)}")
     _check_rules(f, ws)

@@ -31,10 +31,13 @@ __all__ = ["Lambdified", "generate", "lambdify", "_arg"]  # _arg: the CLI writes
 
 @deep
 def generate(args: list, outputs: list, fname: str = "f", be: Backend = BACKENDS["numpy"],
-             sizes_given: dict | None = None) -> tuple[str, dict]:
+             sizes_given: dict | None = None, program: tuple = (), doc: str = "") -> tuple[str, dict]:
     """Source of a function computing outputs from args, plus its helpers; sizes_given (size Symbol ->
-    int) binds the sizes that no argument's shape gives (the power k of matrix_power(X, k))."""
-    names = py_names(args, taken={be.alias})
+    int) binds the sizes that no argument's shape gives (the power k of matrix_power(X, k)).  program
+    holds assignments (symbol, expression, comment) computed first, in order: later ones and the outputs
+    refer to each by its symbol, which names it in the code (an output that is one is returned by name);
+    doc is the function's docstring."""
+    names = py_names(list(args) + [s for s, _, _ in program], taken={be.alias})
     sizes: dict = {}
     bind = []
     for s in args:
@@ -51,12 +54,17 @@ def generate(args: list, outputs: list, fname: str = "f", be: Backend = BACKENDS
             bind.append(f"    {nm} = {int(v)}")
     # arrays the code creates take the dtype of the first argument
     p = CodePrinter(names, sizes, {}, be, like=names[args[0]] if args else None)
-    lines = [Line(f"_out{i}", e) for i, e in enumerate(outputs)]
-    body = emit(lines, p, keep={f"_out{i}" for i in range(len(outputs))} | set(names.values()))
+    assigned = {s for s, _, _ in program}
+    outs = [names[e] if e in assigned else f"_out{i}" for i, e in enumerate(outputs)]
+    lines = [Line(names[s], e, c) for s, e, c in program]
+    lines += [Line(o, e) for o, e in zip(outs, outputs) if e not in assigned]
+    body = emit(lines, p, keep=set(outs) | {names[s] for s in args})
     checks = [f"    {names[s]} = _arg({names[s]}, {s.name!r}, {2 if not s.is_scalar else 0}{_structure(s, be)})"
               for s in args]
-    ret = f"    return ({', '.join(f'_out{i}' for i in range(len(outputs)))},)"
-    src = f"def {fname}({', '.join(names[s] for s in args)}):\n" + "\n".join(checks + bind + body + [ret]) + "\n"
+    ret = f"    return ({', '.join(outs)},)"
+    head = [f'    """{doc}"""'] if doc else []
+    src = (f"def {fname}({', '.join(names[s] for s in args)}):\n"
+           + "\n".join(head + checks + bind + body + [ret]) + "\n")
     helpers = dict(p.helpers)
     helpers.update(be.support(src + "".join(helpers.values())))
     return src, helpers

@@ -36,3 +36,4 @@ from .linalg import (Det, Inv, LogDet, MatrixPower, Trace, det, inv, is_positive
                      matrix_power, trace)
 from .structure import STRUCTURES, check_declarations
 from .signs import nonnegative
+from .lets import Let, hidden_dependence, inline, let, program_of

@@ -99,13 +99,22 @@ def components(sym, r: int, c: int) -> sp.Matrix:
 
 def check_declarations(*exprs) -> None:
     """Refuse expressions that use two different symbols of one name declared differently
-    (jc.matrix("A", "n", "n") beside jc.matrix("A", "n", "n", symmetric=True)): every printed
-    result and generated function would confuse them."""
+    (jc.matrix("A", "n", "n") beside jc.matrix("A", "n", "n", symmetric=True)), or where one of them
+    is a let (two definitions of h): every printed result and generated function would confuse them."""
     seen: dict = {}
     for e in exprs:
         for s in e.symbols():
             other = seen.setdefault(s.name, s)
+            if other is not s and (_is_let(other) or _is_let(s)):
+                a, b = (x.declaration for x in (other, s))
+                raise JacobiError(f"two different symbols named {s.name} are used together: {a} and {b}; "
+                                  "give them different names")
             if other is not s and other.assumptions != s.assumptions:
                 a, b = (declaration(x) for x in (other, s))
                 raise JacobiError(f"two different symbols named {s.name} are used together: {a} and {b}; "
                                   "declare them alike or give them different names")
+
+
+def _is_let(sym) -> bool:
+    """Whether a symbol is a let (jacobi.core.lets.Let, which carries its definition)."""
+    return getattr(sym, "definition", None) is not None

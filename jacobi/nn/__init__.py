@@ -4,3 +4,4 @@ from .backprop import Backprop, Equation
 from .costs import COSTS, Cost, register_cost
 from .explicit import ExplicitNetwork
 from .network import Network
+from .program import AdjointEquation, ProgramBackprop, backprop
