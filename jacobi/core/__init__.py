@@ -36,3 +36,5 @@ from .linalg import (Det, Inv, LogDet, MatrixPower, Trace, det, inv, is_positive
                      matrix_power, trace)
 from .structure import STRUCTURES, check_declarations
 from .signs import nonnegative
+from .indexing import (Embedding, EmbeddingJacobian, Onehot, ScatterAdd, classes, embedding, embedding_jacobian,
+                       indices, is_indices, onehot, scatter_add)
