@@ -43,7 +43,8 @@ def sample(symbols, sizes, seed, domain=(-1.0, 1.0), avoid_zero: float = 0.0):
     entry is pushed at least that far from 0 (for functions with a kink at 0)."""
     vals = random_values(symbols, sizes, seed, domain)
     if avoid_zero:
-        vals = [np.where(v >= 0, 1.0, -1.0) * (avoid_zero + np.abs(v)) for v in vals]
+        vals = [v if v.dtype.kind in "iu" else np.where(v >= 0, 1.0, -1.0) * (avoid_zero + np.abs(v))
+                for v in vals]  # index matrices (integers) as they are
     return vals
 
 

@@ -31,6 +31,8 @@ s = jc.scalar("s")
 W2 = jc.matrix("W2", "m", "n", latex="W^{2}")
 d2 = jc.vector("delta2", "m", latex=r"\delta^{2}")
 a_out = jc.vector("a", "m")
+Xi = jc.indices("X", "p", "k", "m")  # an index matrix into W's m rows
+yi = jc.indices("y", "p", 1, "m")
 
 
 def primitive_cases():
@@ -88,6 +90,11 @@ def primitive_cases():
         ("rearrange", P.rearrange(P.kron(W, A), "n", "n")),
         ("power_sum", jc.power_sum(A.T, A, A.T, "k")),
         ("power_sum of kron", jc.jacobian(jc.matrix_power(A, "k"), A)),
+        ("embedding", jc.embedding(W, Xi)),
+        ("embedding jacobian", jc.jacobian(jc.embedding(W, Xi), W)),
+        ("scatter_add", jc.scatter_add(jc.embedding(W, Xi), Xi)),
+        ("scatter_add jacobian", jc.jacobian(jc.scatter_add(jc.embedding(W, Xi) * jc.embedding(W, Xi), Xi), W)),
+        ("onehot", jc.onehot(yi, "m")),
     ] + [(f"apply {name}", P.apply(jc.functions.FUNCTIONS[name], x))
          for name in shipped()["functions"] if name not in ("sigmoid", "sigmoid_prime")
          ] + [(f"cost {name}", jc.COSTS[name].expr(a_out, y)) for name in shipped()["costs"]]

@@ -253,12 +253,18 @@ CASES = {  # name -> (the text that calls it, the expression jacobi's API builds
     "block_inner": ("block_inner(kron(W, A), A)", lambda: jc.block_inner(P.kron(W, A), A)),
     "block_sum": ("block_sum(kron(W, A), W)", lambda: jc.block_sum(P.kron(W, A), W)),
     "rearrange": ("rearrange(kron(W, A), n, n)", lambda: jc.rearrange(P.kron(W, A), "n", "n")),
+    # a name in an index position reads as an index matrix with the classes it indexes
+    "embedding": ("embedding(W, J)", lambda: jc.embedding(W, jc.indices("J", "n", 2, "m"))),
+    "scatter_add": ("scatter_add(G, J, m)", lambda: jc.scatter_add(jc.matrix("G", "n", 2),
+                                                                     jc.indices("J", "n", 2, "m"))),
+    "onehot": ("onehot(t, m)", lambda: jc.onehot(jc.indices("t", "n", 1, "m"), "m")),
 }
 
 
 def test_every_callable_name_has_a_readback_case():
     assert set(CASES) == set(C.CALLABLES), "a callable name without a case in CASES"
-    declared = {"x": x, "y": y, "W": W, "A": A}
+    declared = {"x": x, "y": y, "W": W, "A": A, "J": jc.indices("J", "n", 2, "m"), "t": jc.indices("t", "n", 1, "m"),
+                "G": jc.matrix("G", "n", 2)}
     cases = [(name, call, make()) for name, (call, make) in CASES.items()]
     cases += [(name, f"{name}(x)", P.apply(fn, x)) for name, fn in sorted(F.FUNCTIONS.items())]
     assert {name for name, _, _ in cases} == set(C.names())

@@ -207,6 +207,18 @@ case("block_inner", lambda S: (jc.block_inner(jc.kron(S.A, S.B) * jc.kron(S.A, S
 case("block_sum", lambda S: (jc.block_sum(jc.kron(S.x, S.B) * jc.kron(S.x, S.B), S.x), [S.x, S.B]))
 
 
+# -- index matrices: the embedding gather, its scatter-add, one-hot rows (X: n x 2 with m classes, A's rows) ----
+def _ids(S, cols=2, classes=None):
+    return jc.indices("X" if cols != 1 else "y", S.x.shape[0], cols, S.A.shape[0] if classes is None else classes)
+
+
+case("embedding", lambda S: (jc.embedding(S.A, _ids(S)), [S.A]))
+case("embedding_of_a_product", lambda S: (jc.sum(jc.sigmoid(jc.embedding(S.A @ S.B, _ids(S)))), [S.A, S.B]))
+case("embedding_one_index", lambda S: (jc.embedding(S.A, _ids(S, 1)) * S.s, [S.A, S.s]))
+case("scatter_add", lambda S: (jc.scatter_add(jc.embedding(S.A, _ids(S)) ** 2, _ids(S)), [S.A]))
+case("onehot_targets", lambda S: (jc.sum(jc.onehot(_ids(S, 1, S.C.shape[0]), S.C.shape[0]) * jc.log(
+    jc.sigmoid(S.A.T @ S.C.T))), [S.A, S.C]))
+
 # -- every registered primitive's own examples (a new primitive is picked up) -----------
 def example_cases(primitives=None, functions=None) -> list[tuple[str, str]]:
     """(id, text) for the examples every primitive of the registry declares (jacobi.core.PRIMITIVES), and
@@ -224,9 +236,11 @@ def check_example(text: str) -> None:
     free = {s for v in f.symbols() for d in v.shape for s in sp.sympify(d).free_symbols}
     # and the sizes a node takes as a parameter (the power k of matrix_power(X, k)), which the oracles bind too
     free |= {s for n in f.walk() for q in n.params if isinstance(q, sp.Expr) for s in q.free_symbols}
+    free |= {s for v in f.symbols() if P.is_indices(v) for s in P.classes(v).free_symbols}  # its classes
     free = sorted(free, key=str)
     sizes = {s: 2 + i for i, s in enumerate(free)}
-    check_all(f, list(f.symbols()), sizes, SEEDS, POSITIVE)
+    # an index matrix (jc.indices) is data: sampled as integers, never differentiated
+    check_all(f, [s for s in f.symbols() if not P.is_indices(s)], sizes, SEEDS, POSITIVE)
 
 
 EXAMPLES = example_cases()

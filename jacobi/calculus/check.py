@@ -19,7 +19,8 @@ from ..codegen.lambdify import lambdify
 from ..core import functions as F
 from ..core import structure
 from ..core.expr import Expr, describe
-from ..core.leaves import Const, Symbol
+from ..core.indexing import classes, is_indices
+from ..core.leaves import ONE, Const, Symbol
 from ..core.powers import Div, Power
 from ..core.shapes import JacobiError, ShapeError, concrete, concrete_sizes
 from .admissible import evaluations, numeric_gradient_on, structured
@@ -70,7 +71,9 @@ def random_values(symbols, sizes=None, seed=0, domain=(-1.0, 1.0)):
     for s in symbols:
         r, c = concrete(s.shape, sizes)
         lo, hi = domain
-        if "distribution" in s.assumptions:
+        if is_indices(s):  # integers in [0, classes)
+            v = rng.integers(0, int(concrete((classes(s), ONE), sizes)[0]), size=(r, c))
+        elif "distribution" in s.assumptions:
             v = rng.uniform(0.1, 1.0, size=(r, c))
             v = v / v.sum(axis=0, keepdims=True)
         else:
@@ -81,7 +84,7 @@ def random_values(symbols, sizes=None, seed=0, domain=(-1.0, 1.0)):
 
 def numeric_jacobian(fn, values, k, eps=1e-6):
     """d vec(fn) / d vec(values[k]) by central differences (numerator layout)."""
-    values = [np.array(v, dtype=np.float64) for v in values]
+    values = [np.array(v) if np.asarray(v).dtype.kind in "iu" else np.array(v, dtype=np.float64) for v in values]
     x = values[k]
     base = np.asarray(fn(*values), dtype=np.float64)
     J = np.zeros((base.size, x.size))

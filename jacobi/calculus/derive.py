@@ -31,6 +31,9 @@ def _check_wrt(wrt):
             raise JacobiError(
                 f"can only differentiate with respect to a symbol (jc.scalar, jc.vector or jc.matrix); got {what}"
             )
+        if P.is_indices(w):
+            raise JacobiError(f"{w.name} is an index matrix (jc.indices): its entries are integers, data that "
+                              "nothing is differentiated with respect to")
     return ws, many
 
 

@@ -28,7 +28,17 @@ from typing import Callable
 import numpy as np
 
 from ..core.shapes import JacobiError, ShapeError
-from .support import _BLOCKS, _COMMUTATION, _GRAM, _NORM2, _NP_HELPERS, _PLUS_DIAGONAL, _POWER_SUM, _SOFTMAX_JACOBIAN
+from .support import (
+    _BLOCKS,
+    _COMMUTATION,
+    _GRAM,
+    _NORM2,
+    _NP_HELPERS,
+    _PLUS_DIAGONAL,
+    _POWER_SUM,
+    _SCATTER_ADD,
+    _SOFTMAX_JACOBIAN,
+)
 
 
 def _numpy_like_asarray(xp, v):
@@ -44,6 +54,19 @@ def _torch_asarray(torch, v):
     if not (a.is_floating_point() or a.is_complex()):
         a = a.to(torch.float64)
     return a
+
+
+def _numpy_like_indices(xp, v):
+    """An integer array of a numpy-compatible library, or None where v holds no integers."""
+    a = xp.asarray(v)
+    return a if xp.issubdtype(a.dtype, xp.integer) else None
+
+
+def _torch_indices(torch, v):
+    a = torch.as_tensor(v)
+    if a.is_floating_point() or a.is_complex() or a.dtype == torch.bool:
+        return None
+    return a.long()  # the dtype torch indexes with
 
 
 @dataclass(frozen=True)
@@ -87,11 +110,18 @@ class Backend:
     inv: str = "{np}.linalg.inv({x})"
     solve: str = "{np}.linalg.solve({a}, {b})"  # inv(A) @ B, without forming the inverse
     matrix_power: str = "{np}.linalg.matrix_power({x}, {k})"
+    # index matrices (jacobi.core.indexing): the rows of {c} that the integer matrix {i} names, as an {n} x {w}
+    # matrix; the rows of {g} (n x k e) added into a {v} x {e} zero matrix by {i}; {i} == arange({v}), a
+    # floating 0/1 array (a one-hot row per entry of {i}, broadcast over a trailing axis)
+    gather: str = "{c}[{i}].reshape({n}, {w})"
+    scatter_add: str = "_scatter_add({g}, {i}, {v}, {e})"
+    onehot: str = "{np}.asarray({np}.arange({v}) == {i}{like})"
     helpers: dict = field(default_factory=dict)  # support functions, included where the code calls them
     # the generated code may branch on array values (a target check that raises); False where the code is
     # traced (jax.jit), so that values are not known when it runs
     value_checks: bool = True
     asarray: Callable = _numpy_like_asarray  # (module, value) -> the library's floating array (lambdify)
+    index_array: Callable = _numpy_like_indices  # (module, value) -> its integer array, or None (lambdify)
 
     def __post_init__(self):
         if not self.imports:
@@ -230,6 +260,46 @@ def _arg(v, name, ndim, structure=None, asarray=None):
     return a
 
 
+def _index_arg(v, name, classes=None, asarray=None):
+    """An index matrix argument (jc.indices) as a 2-D integer array (a column given 1-D becomes one); given
+    classes, its entries are checked in [0, classes) (where the values are known: not inside jax.jit)."""
+    if classes is not None:
+        try:
+            lo, hi = int(v.min()), int(v.max())
+        except TypeError:  # traced values (jax.jit): nothing to check
+            return v
+        if lo < 0 or hi >= classes:
+            bad = lo if lo < 0 else hi
+            raise JacobiError(f"the index argument {name} has the entry {bad}, outside [0, {classes}): its "
+                              f"entries index {classes} classes")
+        return v
+    if v is None or isinstance(v, (str, bytes, dict, set)):
+        raise JacobiError(f"the index argument {name} is not an array of integers: {v!r}")
+    try:
+        a = (asarray or _numpy_indices)(v)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise JacobiError(f"the index argument {name} is not an array of integers: {err}") from None
+    if a is None:
+        got = getattr(getattr(v, "dtype", None), "name", None) or type(v).__name__
+        raise JacobiError(f"the index argument {name} must be an array of integers (entries in [0, classes)), "
+                          f"not of {got}")
+    if a.ndim == 1:
+        return a.reshape(-1, 1)
+    if a.ndim != 2:
+        raise ShapeError(f"the index argument {name} must be 1-D or 2-D, got shape {tuple(a.shape)}")
+    return a
+
+
+def _numpy_indices(v):
+    return _numpy_like_indices(np, v)
+
+
+def index_argument(be: Backend) -> Callable:
+    """lambdify's check of an index matrix argument for a backend: (value, name, classes) -> an integer array."""
+    xp = be.load()
+    return functools.partial(_index_arg, asarray=lambda v: be.index_array(xp, v))
+
+
 def argument(be: Backend) -> Callable:
     """lambdify's argument check for a backend: (value, name, ndim) -> a 0-d or 2-D floating array."""
     xp = be.load()
@@ -264,12 +334,13 @@ def backend(name) -> Backend:
 register_backend(Backend(
     "numpy", module="numpy", alias="np",
     softmax="_softmax({x}, {axis})", log_softmax="_log_softmax({x}, {axis})",
-    softmax_log="_softmax_log({x}, {axis})", helpers=_NP_HELPERS,
+    softmax_log="_softmax_log({x}, {axis})", helpers={**_NP_HELPERS, "_scatter_add": _SCATTER_ADD},
 ))
 register_backend(Backend(
     "jax", module="jax.numpy", alias="jnp", imports=("import jax", "import jax.numpy as jnp"), extra="jax",
     value_checks=False,
     functions=("jax", "numpy"),
+    scatter_add="jnp.zeros(({v}, {e}), dtype={g}.dtype).at[{i}.reshape(-1)].add({g}.reshape(-1, {e}))",
     softmax="jax.nn.softmax({x}, axis={axis})", log_softmax="jax.nn.log_softmax({x}, axis={axis})",
     softmax_log="jax.nn.softmax({x}, axis={axis}), jax.nn.log_softmax({x}, axis={axis})",
     logsumexp="jax.nn.logsumexp({x})",
@@ -287,11 +358,14 @@ register_backend(Backend(
     vec="{x}.T.reshape(-1, 1)", unvec="{x}.reshape({c}, {r}).T",
     kron="torch.kron({pa}.contiguous(), {pb}.contiguous())",  # torch.kron fails on transposed factors
     like=", dtype={x}.dtype, device={x}.device", array="torch.tensor({x}{like})",
+    scatter_add="torch.zeros(({v}, {e}), dtype={g}.dtype, device={g}.device).index_add_(0, {i}.reshape(-1), "
+                "{g}.reshape(-1, {e}))",
+    onehot="torch.asarray(torch.arange({v}, device={i}.device) == {i}{like})",
     helpers={"_commutation": _rename(_COMMUTATION, "np", "torch"), "_norm2": _rename(_NORM2, "np", "torch"),
              "_gram": _GRAM, "_plus_diagonal": _rename(_PLUS_DIAGONAL, "np", "torch"),
              "_power_sum": _rename(_POWER_SUM, "np", "torch").replace("concatenate(", "cat(").replace("axis=", "dim="),
              **{k: _rename(v, "np", "torch") for k, v in _BLOCKS.items()},
              "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "torch").replace(
                  "dtype=s.dtype", "dtype=s.dtype, device=s.device")},
-    asarray=_torch_asarray,
+    asarray=_torch_asarray, index_array=_torch_indices,
 ))

@@ -21,7 +21,7 @@ from sympy.printing.pycode import pycode
 from .. import core as P
 from ..core.expr import Expr, deep, describe
 from ..core.shapes import JacobiError, ShapeError, concrete_sizes
-from .backends import BACKENDS, Backend, _arg, argument
+from .backends import BACKENDS, Backend, _arg, argument, index_argument
 from .backends import backend as _backend
 from .emit import Line, emit
 from .printer import CodePrinter, py_names
@@ -52,15 +52,19 @@ def generate(args: list, outputs: list, fname: str = "f", be: Backend = BACKENDS
             nm = "_" + dim.name
             sizes[dim] = nm
             bind.append(f"    {nm} = {int(v)}")
-    # arrays the code creates take the dtype of the first argument
-    p = CodePrinter(names, sizes, {}, be, like=names[args[0]] if args else None)
+    # arrays the code creates take the dtype of the first floating argument (index matrices are integers)
+    floats = [s for s in args if not P.is_indices(s)]
+    p = CodePrinter(names, sizes, {}, be, like=names[floats[0]] if floats else None)
     assigned = {s for s, _, _ in program}
     outs = [names[e] if e in assigned else f"_out{i}" for i, e in enumerate(outputs)]
     lines = [Line(names[s], e, c) for s, e, c in program]
     lines += [Line(o, e) for o, e in zip(outs, outputs) if e not in assigned]
     body = emit(lines, p, keep=set(outs) | {names[s] for s in args})
-    checks = [f"    {names[s]} = _arg({names[s]}, {s.name!r}, {2 if not s.is_scalar else 0}{_structure(s, be)})"
+    checks = [f"    {names[s]} = _indices({names[s]}, {s.name!r})" if P.is_indices(s) else
+              f"    {names[s]} = _arg({names[s]}, {s.name!r}, {2 if not s.is_scalar else 0}{_structure(s, be)})"
               for s in args]
+    # an index matrix's entries are checked in range once its number of classes is bound
+    bind += [f"    _indices({names[s]}, {s.name!r}, {p.size(P.classes(s))})" for s in args if P.is_indices(s)]
     ret = f"    return ({', '.join(outs)},)"
     head = [f'    """{doc}"""'] if doc else []
     src = (f"def {fname}({', '.join(names[s] for s in args)}):\n"
@@ -171,6 +175,7 @@ class Lambdified:
         self.source = "".join(helpers[k] + "\n" for k in sorted(helpers)) + src
         ns = be.namespace()
         ns["_arg"] = argument(be)
+        ns["_indices"] = index_argument(be)
         exec(compile(self.source, "<jacobi.lambdify>", "exec"), ns)  # noqa: S102 - our generated code only
         self._f = ns["f"]
         self._spec = [_spec(s) for s in args]

@@ -128,3 +128,11 @@ _SOFTMAX_JACOBIAN = '''def _softmax_jacobian(s):
     b = np.eye(n, dtype=s.dtype) * s.T[:, :, None] - s.T[:, :, None] * s.T[:, None, :]
     return (np.eye(m, dtype=s.dtype)[:, None, :, None] * b[:, :, None, :]).reshape(n * m, n * m)
 '''
+
+# the rows of g (n x k e) added into the rows of a v x e zero matrix that i (n x k) names; np.add.at
+# accumulates where an index repeats (out[i] += g would keep only one of them)
+_SCATTER_ADD = '''def _scatter_add(g, i, v, e):
+    out = np.zeros((v, e), dtype=g.dtype)
+    np.add.at(out, i.reshape(-1), g.reshape(-1, e))
+    return out
+'''

@@ -37,3 +37,5 @@ from .linalg import (Det, Inv, LogDet, MatrixPower, Trace, det, inv, is_positive
 from .structure import STRUCTURES, check_declarations
 from .signs import nonnegative
 from .lets import Let, hidden_dependence, inline, let, program_of
+from .indexing import (Embedding, EmbeddingJacobian, Onehot, ScatterAdd, classes, embedding, embedding_jacobian,
+                       indices, is_indices, onehot, scatter_add)

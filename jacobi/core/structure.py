@@ -64,6 +64,7 @@ def declaration(sym) -> str:
     """The call that constructs the symbol: ``jc.matrix("A", "n", "n", symmetric=True)``."""
     name, r, c, kind = sym.params[:4]
     sizes = [] if kind == "scalar" else [r] if kind == "vector" else [r, c]
+    sizes += [a[1] for a in sym.assumptions if isinstance(a, tuple) and a[0] == "classes"]  # jc.indices
     args = [f'"{name}"'] + [str(d) if d.is_Integer else f'"{d}"' for d in sizes]
     s = of(sym.assumptions)
     args += [f"{k}=True" for k in STRUCTURES if k in s and not (k == "symmetric" and len(s) > 1)]

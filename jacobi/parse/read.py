@@ -113,6 +113,9 @@ def parse_result(text: str, shapes: Mapping | None = None, *, strict: bool = Fal
         raise
     syms = b.symbols()
     expr = P.as_expr(b.build(tree, syms))
+    # a name in an index position (embedding(C, X)) was built as an index matrix: the expression's symbol
+    used = {s.name: s for s in expr.symbols()}
+    syms = {n: used.get(n, s) for n, s in syms.items()}
     return ParseResult(expr, syms, name, text)
 
 
