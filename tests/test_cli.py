@@ -140,7 +140,7 @@ BAD = {
     "unknown --wrt": (("diff", "x + y", "--wrt", "V"), "--wrt V: the expression has no variable V", False),
     "shape mismatch": (("diff", "x + y", "--wrt", "x", "--shape", "x=3", "--shape", "y=4"),
                        "column 3: cannot add x (3x1) and y (4x1)", True),
-    "inferred mismatch": (("diff", "sum(W @ x * W)", "--wrt", "W"), "cannot multiply element-wise", True),
+    "inferred mismatch": (("diff", "sum(W @ x * x.T)", "--wrt", "W"), "cannot multiply element-wise", True),
     "unknown function": (("diff", "sigmod(W @ x)", "--wrt", "W"), "unknown function 'sigmod' (did you mean sigmoid",
                          True),
     "unterminated call": (("diff", "sum(sigmoid(W @ x)", "--wrt", "W"), "expected ')' to close the call of sum",

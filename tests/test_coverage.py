@@ -107,7 +107,7 @@ def test_every_shipped_primitive_is_differentiated_or_a_block():
     from jacobi.core import PRIMITIVES
 
     blocks = {"Symbol", "Const", "Zero", "Ones", "Identity", "Commutation", "Diag", "Kron", "SoftmaxJacobian",
-              "KronJacobian", "Rearrange", "PowerSum", "EmbeddingJacobian", "Onehot"}
+              "AxisSoftmaxJacobian", "KronJacobian", "Rearrange", "PowerSum", "EmbeddingJacobian", "Onehot"}
     for name in shipped()["primitives"]:
         cls = PRIMITIVES[name]
         assert hasattr(cls, "local_jacobian") or name in blocks, name
@@ -170,7 +170,7 @@ def call_text(name: str, extra: int = 0) -> str:
 
     rec = callables.lookup(name)
     names = [a.strip() for a in rec.args.split(",")][:max(rec.arity)]
-    args = [str(2 + i) if i in rec.sizes else n for i, n in enumerate(names)]
+    args = [str(2 + i) if i in rec.sizes else "0" if i in rec.flags else n for i, n in enumerate(names)]
     if name == "unvec":
         args[0] = "unvec_input"  # a column of 2 * 3 entries: its size is inferred
     return f"{name}({', '.join(args + ['x'] * extra)})"

@@ -29,7 +29,7 @@ ALLOWED = {
 #: the modules of the one allowed cycle: Expr's operators call the constructors, which build Exprs;
 #: the primitives' Jacobians and transpose rules are made of each other.
 CORE_CYCLE = {"jacobi.core." + m for m in ("expr", "leaves", "elementwise", "matrix", "blocks", "kronecker",
-                                            "printing", "functions", "registry", "lift", "apply", "powers")}
+                                            "printing", "functions", "registry", "lift", "apply", "powers", "axis")}
 
 MAX_LINES = 400
 

@@ -74,8 +74,8 @@ def test_precedence_and_associativity_follow_python(text, expected):
 
 
 def test_products_are_left_associative():
-    with pytest.raises(ParseShapeError) as err:  # (y * A) @ x: y * A is element-wise, and the shapes differ
-        parse("y * A @ x", DECLARED)
+    with pytest.raises(ParseShapeError) as err:  # (y * B.T) @ x: y * B.T is element-wise, and the shapes differ
+        parse("y * B.T @ x", DECLARED)
     assert err.value.column == 3
 
 
@@ -262,13 +262,13 @@ ERRORS = [
 ]
 SHAPE_ERRORS = [
     ("x + y", {"x": "3", "y": "4"}, 3, "cannot add x (3x1) and y (4x1): the shapes differ"),
-    ("x - W", {"x": "3", "W": "3x3"}, 3, "cannot subtract x (3x1) and W (3x3)"),
+    ("x - W", {"x": "3", "W": "2x3"}, 3, "cannot subtract x (3x1) and W (2x3)"),
     ("A * x", {"A": "2x3", "x": "3"}, 3, "cannot multiply element-wise A (2x3) and x (3x1): the shapes differ "
                                         "(use @ for the matrix product, or --syntax matrixcalculus)"),
     ("x / y.T", None, 3, "cannot divide element-wise x (nx1) and y.T (1xm)"),
     ("x @ y", None, 3, "cannot multiply x (nx1) @ y (mx1): 1 column against m rows (for the outer product"),
     ("2 @ x", None, 3, "(for a scalar multiple use *)"),
-    ("sum((W @ x + b) * W)", None, 17, "cannot multiply element-wise (W @ x + b) (mx1) and W (mxn)"),
+    ("sum((W @ x + b) * W.T)", {"W": "2x3"}, 17, "cannot multiply element-wise (W @ x + b) (2x1) and W.T (3x2)"),
     ("x ** W", None, 3, "cannot raise x (nx1) to the power W"),
     ("dot(W, x)", None, 1, "dot takes two column vectors of one size"),
     ("hadamard(x, alpha)", None, 1, "cannot take the Hadamard product of x (nx1) and alpha (1x1)"),

@@ -350,7 +350,7 @@ def test_hints_in_jacobi_syntax(text, fragment):
 
 def test_no_matrixcalculus_hint_where_the_other_syntax_does_not_read_it_either():
     with pytest.raises(jc.ParseError) as err:
-        jc.parse("A * x", {"A": "2x3", "x": 2})
+        jc.parse("A * x", {"A": "2x3", "x": 4})
     assert "matrixcalculus" not in str(err.value) and "(for the matrix product use @)" not in str(err.value)
 
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..core.shapes import JacobiError, ShapeError
 from .support import (
+    _AXIS,
     _BLOCKS,
     _COMMUTATION,
     _GRAM,
@@ -38,6 +39,7 @@ from .support import (
     _POWER_SUM,
     _SCATTER_ADD,
     _SOFTMAX_JACOBIAN,
+    _TORCH_AXIS,
 )
 
 
@@ -84,6 +86,8 @@ class Backend:
     softmax: str | None = None  # over {x} and {axis}
     log_softmax: str | None = None
     softmax_log: str | None = None  # softmax and log-softmax from one exp: "a, log_a"
+    max: str = "{x}.max({np_axis}={a}, keepdims=True)"  # the maximum along axis {a}, dimensions kept
+    max_all: str = "{np}.max({x})"  # the maximum of every entry
     logsumexp: str = "_logsumexp({x})"  # log(sum(exp(x))) over every entry, a 0-d array
     gram: str = "_gram({b}, {d})"  # b^T diag(d) b for a column d >= 0
     plus_diagonal: str = "_plus_diagonal({m}, {sign}{d})"  # a fresh square m with d added to its diagonal
@@ -143,7 +147,7 @@ class Backend:
         template = getattr(self, what)
         if template is None:
             raise JacobiError(f"the backend {self.name} has no {what} form")
-        return template.format(np=self.alias, **kw)
+        return template.format(np=self.alias, np_axis=self.axis, **kw)
 
     # -- the library ------------------------------------------------------------------
     def _missing(self) -> JacobiError:
@@ -347,14 +351,15 @@ register_backend(Backend(
     helpers={"_commutation": _rename(_COMMUTATION, "np", "jnp"), "_norm2": _rename(_NORM2, "np", "jnp"),
              "_power_sum": _rename(_POWER_SUM, "np", "jnp"), **{k: _rename(v, "np", "jnp") for k, v in _BLOCKS.items()},
              "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "jnp"), "_gram": _GRAM,
-             "_plus_diagonal": _rename(_PLUS_DIAGONAL, "np", "jnp")},
+             "_plus_diagonal": _rename(_PLUS_DIAGONAL, "np", "jnp"),
+             **{k: _rename(v, "np", "jnp") for k, v in _AXIS.items()}},
 ))
 register_backend(Backend(
     "torch", module="torch", alias="torch", extra="torch", axis="dim",
     softmax="torch.softmax({x}, dim={axis})", log_softmax="torch.log_softmax({x}, dim={axis})",
     softmax_log="torch.softmax({x}, dim={axis}), torch.log_softmax({x}, dim={axis})",
     logsumexp="torch.logsumexp({x}.reshape(-1), 0)",
-    inner="torch.dot({a}.reshape(-1), {b}.reshape(-1))",
+    inner="torch.dot({a}.reshape(-1), {b}.reshape(-1))", max="{x}.amax(dim={a}, keepdim=True)",
     vec="{x}.T.reshape(-1, 1)", unvec="{x}.reshape({c}, {r}).T",
     kron="torch.kron({pa}.contiguous(), {pb}.contiguous())",  # torch.kron fails on transposed factors
     like=", dtype={x}.dtype, device={x}.device", array="torch.tensor({x}{like})",
@@ -364,7 +369,7 @@ register_backend(Backend(
     helpers={"_commutation": _rename(_COMMUTATION, "np", "torch"), "_norm2": _rename(_NORM2, "np", "torch"),
              "_gram": _GRAM, "_plus_diagonal": _rename(_PLUS_DIAGONAL, "np", "torch"),
              "_power_sum": _rename(_POWER_SUM, "np", "torch").replace("concatenate(", "cat(").replace("axis=", "dim="),
-             **{k: _rename(v, "np", "torch") for k, v in _BLOCKS.items()},
+             **{k: _rename(v, "np", "torch") for k, v in _BLOCKS.items()}, **_TORCH_AXIS,
              "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "torch").replace(
                  "dtype=s.dtype", "dtype=s.dtype, device=s.device")},
     asarray=_torch_asarray, index_array=_torch_indices,

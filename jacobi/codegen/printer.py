@@ -276,7 +276,10 @@ class CodePrinter:
             return self.name_read(t)
         saved = self.in_elementwise, self.parent_elementwise
         self.parent_elementwise = self.in_elementwise
-        self.in_elementwise = e.elementwise and not isinstance(e, P.Broadcast) and _has_full(e)
+        # an element-wise node broadcasts its operands where one of them, or of an element-wise node above it
+        # at its shape, has the full shape: a spread row or column is then the row or column itself
+        self.in_elementwise = e.elementwise and not isinstance(e, P.Broadcast) and (
+            _has_full(e) or (saved[0] and not isinstance(e, P.Apply)))
         self.stack.append(e)
         try:
             code = e._code(self)

@@ -44,7 +44,42 @@ _BLOCKS = {
 ''',
 }
 
+# the batch primitives (jacobi.core.axis): the first maximal entry (numpy's argmax, as torch's and jax's), and
+# the Jacobian over vec of softmax or log-softmax along an axis, entry [k m + i, l m + j] = d out_ik / d z_jl
+_AXIS = {
+    "_argmax_mask": '''def _argmax_mask(x, axis):
+    # 1 at the first entry that attains the maximum along axis (None: every entry, row-major), 0 elsewhere
+    if axis is None:
+        return (np.arange(x.size).reshape(x.shape) == np.argmax(x)).astype(x.dtype)
+    idx = np.arange(x.shape[axis]).reshape((-1, 1) if axis == 0 else (1, -1))
+    return (idx == np.argmax(x, axis=axis, keepdims=True)).astype(x.dtype)
+''',
+    "_softmax_jacobian_axis": '''def _softmax_jacobian_axis(s, axis, log):
+    m, n = s.shape
+    ei, ek = np.eye(m, dtype=s.dtype), np.eye(n, dtype=s.dtype)
+    if axis == 0:  # block k: I - s_k 1^T, times diag(s_k) for softmax
+        t = ek[:, None, :, None] * (ei[None, :, None, :] - s.T[:, None, None, :])
+    else:  # row i: I - 1 s_i^T, times diag(s_i) for softmax, interleaved over vec
+        t = ei[None, :, None, :] * (ek[:, None, :, None] - s[None, :, :, None])
+    if not log:
+        t = t * s.T[:, :, None, None]
+    return t.reshape(m * n, m * n)
+''',
+}
+_TORCH_AXIS = {
+    "_argmax_mask": '''def _argmax_mask(x, axis):
+    # 1 at the first entry that attains the maximum along axis (None: every entry, row-major), 0 elsewhere
+    if axis is None:
+        return (torch.arange(x.numel(), device=x.device).reshape(x.shape) == torch.argmax(x)).to(x.dtype)
+    idx = torch.arange(x.shape[axis], device=x.device).reshape((-1, 1) if axis == 0 else (1, -1))
+    return (idx == torch.argmax(x, dim=axis, keepdim=True)).to(x.dtype)
+''',
+    "_softmax_jacobian_axis": _AXIS["_softmax_jacobian_axis"].replace("np.", "torch.").replace(
+        "dtype=s.dtype", "dtype=s.dtype, device=s.device"),
+}
+
 _NP_HELPERS = {
+    **_AXIS,
     **_BLOCKS,
     "_power_sum": _POWER_SUM,
     "_norm2": _NORM2,

@@ -27,6 +27,7 @@ from .matrix import LogSoftmax, MatMul, Softmax, Sum, Transpose, dot, log_softma
 from .blocks import Diag, SoftmaxJacobian, Unvec, Vec, apply_linear, diag, reshape_like, softmax_jacobian, unvec, vec
 from .kronecker import (BlockInner, BlockSum, Kron, KronJacobian, Rearrange, block_inner, block_sum, kron,
                         rearrange)
+from .axis import ArgmaxMask, AxisSoftmaxJacobian, Max, argmax_mask, axis_softmax_jacobian, max_, mean, var
 from .norms import Norm1, Norm2, norm1, norm2
 from .printing import LatexPrinter, Printer, TextPrinter, latex, text
 from . import lift

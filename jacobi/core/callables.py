@@ -17,6 +17,7 @@ from typing import Callable as _Fn
 from . import functions as F
 from . import sizerules as R
 from .apply import apply
+from .axis import ALONG, REDUCE, argmax_mask, max_, mean, var
 from .blocks import diag, softmax_jacobian, unvec, vec
 from .elementwise import add, hadamard, mul, sub
 from .kronecker import block_inner, block_sum, kron, rearrange
@@ -40,6 +41,9 @@ class Callable:
     sizes: tuple = ()  # positions of the arguments that are sizes (ones(m, n)), not expressions
     # positions of integer arguments: a number written as an expression (-1, 3), or a size name (k)
     integers: tuple = ()
+    # positions of axis arguments (an axis, ddof): numbers written as they are, whose values the shape rule
+    # reads (sum(X, 0) is a row, sum(X, 1) a column)
+    flags: tuple = ()
     elementwise: bool = False  # an element-wise function: f'(x) names its derivative
     bare: bool = False  # also written alone, its size inferred: I is I(n)
     variable: bool = False  # the name alone, not called, is a variable as any other name (K)
@@ -59,12 +63,16 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 #: the callable names other than the element-wise functions, in the order the help lists them
 CALLABLES: dict[str, Callable] = {r.name: r for r in (
-    _record("sum", 1, sum_, "x", R.SUM),
+    _record("sum", (1, 2), sum_, "x, axis", REDUCE, flags=(1,)),
+    _record("mean", (1, 2), mean, "x, axis", REDUCE, flags=(1,)),
+    _record("var", (1, 2, 3), var, "x, axis, ddof", REDUCE, flags=(1, 2)),
+    _record("max", (1, 2), max_, "x, axis", REDUCE, flags=(1,)),
+    _record("argmax_mask", (1, 2), argmax_mask, "x, axis", R.SAME, flags=(1,)),
     _record("norm1", 1, norm1, "x", R.SUM),
     _record("norm2", 1, norm2, "x", R.SUM),
     _record("sqrt", 1, sqrt, "x", R.SAME),  # the power x ** (1/2)
-    _record("softmax", 1, softmax, "z", R.SAME),
-    _record("log_softmax", 1, log_softmax, "z", R.SAME),
+    _record("softmax", (1, 2), softmax, "z, axis", ALONG, flags=(1,)),
+    _record("log_softmax", (1, 2), log_softmax, "z, axis", ALONG, flags=(1,)),
     _record("dot", 2, dot, "u, v", R.DOT),
     _record("hadamard", 2, hadamard, "u, v", R.HADAMARD),
     _record("diag", 1, diag, "v", R.DIAG),

@@ -14,7 +14,7 @@ from .expr import ADD, BOTH, MATMUL, MUL, POSTFIX, ROWS, Expr, SameShape, descri
 from .leaves import Const, Ones, as_expr, identity, ones
 from .registry import primitive
 from .rules import Rule
-from .shapes import JacobiError, ShapeError, is_scalar_shape, numel
+from .shapes import JacobiError, ShapeError, fmt_shape, is_scalar_shape, numel
 
 
 class _Elementwise(SameShape):
@@ -37,14 +37,29 @@ class _Elementwise(SameShape):
 
 
 def _expand_pair(rule, a, b):
-    """Scalar expansion for element-wise binary operators; rule (sizerules.ADD, MUL, DIV) checks the shapes."""
+    """Broadcasting for element-wise binary operators; rule (sizerules.ADD, MUL, DIV) checks the shapes.
+    A scalar expands (s 1 1^T), a (1, n) row r spreads over m rows as 1_m r and an (m, 1) column c over n
+    columns as c 1_n^T (the course's b 1^T): products that the chain rule, the printers and the code
+    printer (plain broadcasting) already know."""
     a, b = as_expr(a), as_expr(b)
-    rule.check(a, b)
+    shape = rule.check(a, b)
     if a.shape == b.shape:
         return a, b
-    if a.is_scalar:
-        return broadcast(a, b.shape), b
-    return a, broadcast(b, a.shape)
+    return spread(a, shape), spread(b, shape)
+
+
+def spread(x: Expr, shape) -> Expr:
+    """x at a shape it broadcasts to: a scalar expanded, a row 1 r, a column c 1^T."""
+    x = as_expr(x)
+    if x.shape == tuple(shape):
+        return x
+    if x.is_scalar:
+        return broadcast(x, shape)
+    if x.shape[0] == 1 and x.shape[1] == shape[1]:
+        return matmul(ones(shape[0], 1), x)
+    if x.shape[1] == 1 and x.shape[0] == shape[0]:
+        return matmul(x, ones(1, shape[1]))
+    raise ShapeError(f"{describe(x)} does not broadcast to {fmt_shape(shape)}")
 
 
 @primitive
@@ -125,6 +140,9 @@ def neg(x) -> Expr:
 
 
 def sub(a, b) -> Expr:
+    a, b = as_expr(a), as_expr(b)
+    if not b.is_scalar:  # a row or a column spreads first: X - 1 r, not X + 1 (-r)
+        a, b = _expand_pair(sizerules.SUB, a, b)
     return add(a, neg(b))
 
 
@@ -370,10 +388,9 @@ def mul(a, b) -> Expr:
         return scale(a, b)
     if b.is_scalar:
         return scale(b, a)
-    _expand_pair(sizerules.MUL, a, b)
-    raise AssertionError  # pragma: no cover
+    return hadamard(*_expand_pair(sizerules.MUL, a, b))
 
 
 # The nodes these refer to; their modules are loaded with this one (core/__init__.py).
 from .blocks import diag, vec  # noqa: E402
-from .matrix import Transpose  # noqa: E402
+from .matrix import Transpose, matmul  # noqa: E402

@@ -204,8 +204,11 @@ class Sum(Call):
         return r"\sum_{" + ",".join(k for k in ks if k) + "} " + body, ADD
 
 
-def sum_(x) -> Expr:
-    """The sum of all entries: a scalar.  ``jc.sum(x)``"""
+def sum_(x, axis=None) -> Expr:
+    """The sum of all entries, a scalar; along an axis, dimensions kept: 1^T X (axis 0) or X 1 (axis 1).
+    ``jc.sum(x)``, ``jc.sum(X, axis=0)``"""
+    if axis is not None:
+        return sum_along(x, axis)
     return Sum._new((), (as_expr(x, "sum"),))
 
 
@@ -234,7 +237,11 @@ class _AlongAxis(Call, SameShape):
     def _text(self, p):
         if self.axis == 0:
             return super()._text(p)
-        return f"{self.text_name}({p.paren(self.args[0], POSTFIX)}.T).T"  # row by row: the columns of z.T
+        return f"{self.text_name}({p.doprint(self.args[0])}, 1)"  # row by row
+
+    def _latex(self, p):
+        rows = r"_{\text{rows}}" if self.axis == 1 else ""
+        return self.latex_name + rows + r"\left(" + p.doprint(self.args[0]) + r"\right)"
 
 
 @primitive
@@ -251,11 +258,13 @@ class Softmax(_AlongAxis):
                   r"\frac{\partial s}{\partial z} = \operatorname{diag}(s) - s s^{\top}"),
         "Z": Rule("softmax by columns", "ds_j/dz_j = diag(s_j) - s_j s_j^T",
                   r"\frac{\partial s_{j}}{\partial z_{j}} = \operatorname{diag}(s_{j}) - s_{j} s_{j}^{\top}"),
+        "rows": Rule("softmax by rows", "dS/dZ: S * (G - rowsum(S * G)) pulls G back",
+                     r"\bar{Z} = S \odot \left(\bar{S} - (S \odot \bar{S}) \mathbf{1} \mathbf{1}^{\top}\right)"),
     }
 
     def local_jacobian(self, i, out):
-        if self.axis != 0:
-            raise JacobiError("the row-wise softmax exists only in generated code; differentiate the column form")
+        if self.axis == 1:
+            return axis_softmax_jacobian(out, 1), self.rules["rows"]
         if self.shape[1] == 1:
             return add(diag(out), neg(matmul(out, transpose(out)))), self.rules["z"]
         return SoftmaxJacobian._new((), (out,)), self.rules["Z"]
@@ -277,9 +286,10 @@ class Softmax(_AlongAxis):
         return out.T if self.axis == 1 else out
 
 
-def softmax(x) -> Expr:
-    """softmax(z)_i = exp(z_i) / sum_j exp(z_j); a matrix is taken column by column."""
-    return Softmax._new((0,), (as_expr(x, "softmax"),))
+def softmax(x, axis: int = 0) -> Expr:
+    """softmax(z)_i = exp(z_i) / sum_j exp(z_j); a matrix is taken column by column (axis 0) or row by
+    row (axis 1).  ``jc.softmax(S, axis=1)``"""
+    return Softmax._new((axis_of(axis, "softmax", none=False),), (as_expr(x, "softmax"),))
 
 
 @primitive
@@ -292,12 +302,14 @@ class LogSoftmax(_AlongAxis):
     latex_name = '\\log\\operatorname{softmax}'
     examples = ("log_softmax(z)", "log_softmax(A @ x)")
     rules = {"z": Rule("log-softmax", "d log(softmax(z))/dz = I - 1 s^T",
-                       r"\frac{\partial \log \operatorname{softmax}(z)}{\partial z} = I - \mathbf{1} s^{\top}")}
+                       r"\frac{\partial \log \operatorname{softmax}(z)}{\partial z} = I - \mathbf{1} s^{\top}"),
+             "Z": Rule("log-softmax along an axis", "G pulls back to G - softmax(Z) * (the sums of G along the axis)",
+                       r"\bar{Z} = \bar{L} - \operatorname{softmax}(Z) \odot \bar{L} \mathbf{1} \mathbf{1}^{\top}")}
 
     def local_jacobian(self, i, out):
-        if self.axis != 0 or self.shape[1] != 1:
-            raise JacobiError("log_softmax is differentiated through its vector form only")
         z = self.args[0]
+        if self.axis != 0 or self.shape[1] != 1:
+            return axis_softmax_jacobian(Softmax._new((self.axis,), (z,)), self.axis, log=True), self.rules["Z"]
         n = z.shape[0]
         return add(identity(n), neg(matmul(ones(n, 1), transpose(softmax(z))))), self.rules["z"]
 
@@ -310,12 +322,11 @@ class LogSoftmax(_AlongAxis):
 
 def log_softmax(x, axis: int = 0) -> Expr:
     """log(softmax(z)) through log-sum-exp."""
-    if isinstance(axis, bool) or axis not in (0, 1):
-        raise JacobiError(f"log_softmax's axis is 0 (column by column) or 1 (row by row), not {axis!r}")
-    return LogSoftmax._new((axis,), (as_expr(x, "log_softmax"),))
+    return LogSoftmax._new((axis_of(axis, "log_softmax", none=False),), (as_expr(x, "log_softmax"),))
 
 
 # The nodes these operations build on; their modules are loaded with this one (core/__init__.py).
+from .axis import axis_of, axis_softmax_jacobian, sum_along  # noqa: E402
 from .blocks import SoftmaxJacobian, Vec, apply_linear, diag, reshape_like  # noqa: E402
 from .elementwise import add, neg, smul  # noqa: E402
 from .kronecker import kron  # noqa: E402

@@ -14,7 +14,8 @@ The protocol: ``one`` (the size 1), ``same(a, b)`` (a and b are one size:
 compare, or unify), ``equal(a, b)`` (already known to be one size; never
 unifies), ``is_one(a)``, ``times(a, b)``, ``over(a, b)`` (the size whose
 product with b is a, or None), ``fresh()`` (a size still to be inferred; the
-constructors have none) and ``show(a)`` (a size in a message).
+constructors have none), ``show(a)`` (a size in a message) and ``known(a)``
+(a size already fixed, not one still to infer).
 
 A mismatch message is a template over the operands' descriptions ({0}, {1}:
 the constructors fill them with ``describe(e)``, the parser with the source
@@ -44,6 +45,10 @@ class SympySizes:
     @staticmethod
     def is_one(a) -> bool:
         return a == 1
+
+    @staticmethod
+    def known(a) -> bool:
+        return True
 
     @staticmethod
     def times(a, b):
@@ -123,8 +128,8 @@ def count(n, what: str) -> str:
 # The rules
 
 
-def _elementwise_pair(args, S):
-    """Element-wise binary operators: one shape, or a scalar that expands to the other's."""
+def _scalar_expansion_pair(args, S):
+    """The power: one shape, or a scalar that expands to the other's."""
     a, b = args
     if a == b:  # one shape (the same sizes, for the parser)
         return a
@@ -133,6 +138,52 @@ def _elementwise_pair(args, S):
     if is_scalar(b, S):
         return a
     return a if S.same(a[0], b[0]) and S.same(a[1], b[1]) else None
+
+
+def _broadcast_pair(args, S):
+    """+ - * /: numpy's broadcasting of two 2-D shapes, where the result is one operand's shape: one shape, a
+    scalar, a (1, n) row over (m, n) or an (m, 1) column over (m, n), either side.  A dimension broadcasts
+    only where it is 1 and the other is known (declared, or fixed by the rest of the expression: a size the
+    parser has still to infer does not broadcast, so A * x stays an error); two size names never match.  A
+    column and a row, (m, 1) with (1, n), are refused: numpy would make their outer sum, which is rarely
+    what a vector expression means (write u @ ones(1, n) + ones(m) @ v.T for it)."""
+    a, b = args
+    if a == b:
+        return a
+    if is_scalar(a, S):
+        return b
+    if is_scalar(b, S):
+        return a
+    out = []
+    for x, y in zip(a, b):
+        if S.equal(x, y):
+            out.append(x)
+        elif S.is_one(x) and S.known(y):
+            out.append(y)
+        elif S.is_one(y) and S.known(x):
+            out.append(x)
+        elif S.same(x, y):
+            out.append(x)
+        else:
+            return None
+    if all(S.equal(o, x) for o, x in zip(out, a)):
+        return a
+    if all(S.equal(o, y) for o, y in zip(out, b)):
+        return b
+    return None  # (m, 1) with (1, n): an outer sum
+
+
+def _broadcast_details(args, S) -> dict:
+    a, b = args
+    outer = any(S.is_one(x[0]) and not S.is_one(x[1]) and S.is_one(y[1]) and not S.is_one(y[0])
+                for x, y in ((a, b), (b, a)))
+    hint = (" (a column and a row do not broadcast to an outer sum: write u @ ones(1, n) + ones(m) @ v.T, or"
+            " u @ v.T for the outer product)" if outer else "")
+    return {"hint": hint}
+
+
+def _broadcast_product_details(args, S) -> dict:
+    return {"hint": _broadcast_details(args, S)["hint"] or _product_hint(args, S)["hint"]}
 
 
 def _same_shapes(args, S):
@@ -297,11 +348,12 @@ def _square_rule(name: str, rule) -> ShapeRule:
     return ShapeRule(rule, name + " takes a square matrix, not {0}")
 
 
-ADD = ShapeRule(_elementwise_pair, "cannot add {0} and {1}: the shapes differ")
-SUB = ShapeRule(_elementwise_pair, "cannot subtract {0} and {1}: the shapes differ")
-MUL = ShapeRule(_elementwise_pair, "cannot multiply element-wise {0} and {1}: the shapes differ{hint}", _product_hint)
-DIV = ShapeRule(_elementwise_pair, "cannot divide element-wise {0} and {1}: the shapes differ")
-POW = ShapeRule(_elementwise_pair, "cannot raise {0} to the power {1}: the exponent must be a scalar or have the "
+ADD = ShapeRule(_broadcast_pair, "cannot add {0} and {1}: the shapes differ{hint}", _broadcast_details)
+SUB = ShapeRule(_broadcast_pair, "cannot subtract {0} and {1}: the shapes differ{hint}", _broadcast_details)
+MUL = ShapeRule(_broadcast_pair, "cannot multiply element-wise {0} and {1}: the shapes differ{hint}",
+                _broadcast_product_details)
+DIV = ShapeRule(_broadcast_pair, "cannot divide element-wise {0} and {1}: the shapes differ{hint}", _broadcast_details)
+POW = ShapeRule(_scalar_expansion_pair, "cannot raise {0} to the power {1}: the exponent must be a scalar or have the "
                                    "base's shape")
 MATMUL = ShapeRule(_matmul, "cannot multiply {0} @ {1}: {cols} against {rows}{hint}", _matmul_details)
 HADAMARD = ShapeRule(_same_shapes, "cannot take the Hadamard product of {0} and {1}: the shapes differ (use * for "

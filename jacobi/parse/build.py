@@ -180,7 +180,8 @@ class Builder:
                     sh = f if sh is None else (sh if self.S.is_one(f) else self.S.times(sh, f))
         else:
             rec = C.CALLABLES["transpose"] if k == "T" else X.operator(node.op) if k == "bin" else node.value
-            args = [self.shape[a] for a in node.args]
+            flags = getattr(rec, "flags", ())
+            args = [_flag(a) if k in flags else self.shape[a] for k, a in enumerate(node.args)]
             sh = rec.shape(args, self.S)
             if sh is None:
                 self.mismatch(node, rec.shape.mismatch([self.fmt(a) for a in node.args], args, self.S))
@@ -280,6 +281,11 @@ class Builder:
             raise ParseShapeError(str(err), self.text, node.pos + 1) from None
         except JacobiError as err:
             raise ParseError(str(err), self.text, node.pos + 1) from None
+
+
+def _flag(node: Node):
+    """An axis argument as the shape rule reads it: the number written, or False (no axis) for anything else."""
+    return node.value if node.kind == "num" and node.value == int(node.value) else False
 
 
 def _free(s) -> list:

@@ -140,6 +140,11 @@ class Sizes:
         return is_one(a)
 
     @staticmethod
+    def known(a: Size) -> bool:
+        """A size fixed by a declaration or the expression, not a free one (a free one does not broadcast)."""
+        return not isinstance(resolve(a), Size)
+
+    @staticmethod
     def times(a: Size, b: Size) -> Size:
         return Size(("*", a, b))
 
