@@ -346,3 +346,26 @@ def test_a_deep_chain_of_lets_stays_linear():
     for k in range(200, 0, -1):
         g = W.T @ (g * (1 - hs[k] ** 2))
     close(got, g, 1e-10)
+
+
+def test_cross_entropy_with_integer_targets_over_a_program():
+    """Index matrices are data: backprop gives them no adjoint, and the function takes them as integers."""
+    X, W, b = jc.matrix("X", "n", "d"), jc.matrix("W", "d", "V"), jc.matrix("b", 1, "V")
+    y = jc.indices("y", "n", 1, "V")
+    logits = jc.let("logits", X @ W + b)
+    loss = -jc.sum(jc.onehot(y, "V") * jc.log_softmax(logits, 1))
+    bp = jc.backprop(loss)
+    assert [s.name for s in bp.leaves] == ["X", "W", "b"]
+    fn = bp.function([X, W, b, y], [loss, "grad:logits", "grad:W", "grad:b"])
+    rng = np.random.default_rng(3)
+    Xv, Wv, bv = rng.normal(size=(6, 3)), rng.normal(size=(3, 5)), rng.normal(size=(1, 5))
+    yv = rng.integers(0, 5, size=(6, 1))
+    L, dl, dW, db = fn(Xv, Wv, bv, yv)
+    z = Xv @ Wv + bv
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    onehot = np.eye(5)[yv[:, 0]]
+    assert abs(L + np.sum(onehot * np.log(p))) < 1e-12
+    assert np.allclose(dl, p - onehot, atol=1e-12)
+    assert np.allclose(dW, Xv.T @ (p - onehot), atol=1e-12)
+    assert np.allclose(db, (p - onehot).sum(axis=0, keepdims=True), atol=1e-12)

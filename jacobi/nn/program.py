@@ -83,7 +83,9 @@ class ProgramBackprop:
             C = P.new_symbol(name, 1, 1, "scalar", r"\mathrm{" + name.replace("_", r"\_") + "}")
             defs[C] = loss
         # the leaves in the order the program first uses them
-        leaves = list(dict.fromkeys(s for d in defs.values() for s in d.symbols() if not isinstance(s, Let)))
+        # (an index matrix is data, not a variable: it has no gradient, and it is an input all the same)
+        leaves = list(dict.fromkeys(s for d in defs.values() for s in d.symbols()
+                                    if not isinstance(s, Let) and not P.is_indices(s)))
         taken = {s.name for s in [*defs, *leaves]}
         self.loss, self.output, self.lets, self.leaves = loss, C, [v for v in lets if v is not C], leaves
         self.program = Program(defs, C)
