@@ -5,7 +5,6 @@ in turn) and reported as medians and ratios; nothing here asserts on time."""
 from __future__ import annotations
 
 import argparse
-import platform
 import subprocess
 import sys
 import tracemalloc
@@ -17,7 +16,7 @@ import jacobi as jc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference  # noqa: E402
-from timing import fmt_time, interleaved  # noqa: E402
+from timing import fmt_time, interleaved, machine_line  # noqa: E402
 
 GRID = [([4, 8, 3], 1), ([64, 128, 64, 10], 32), ([784, 256, 128, 10], 128)]
 CASES = [("sigmoid+mse", "sigmoid", "mse", reference.sigmoid_mse),
@@ -147,8 +146,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="a fast smoke run")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results.md"))
     args = ap.parse_args(argv)
-    machine = f"{platform.processor() or platform.machine()}, {subprocess.getoutput('nproc')} cores, " \
-              f"Python {platform.python_version()}, numpy {np.__version__}"
+    machine = machine_line()
     print(f"machine: {machine}\n")
     head = ("| network | batch | dtype | case | jacobi | hand numpy | jacobi/numpy | peak mem ratio "
             "| torch eager (jacobi/torch) | jax.jit (jacobi/jax) |\n|" + "---|" * 10)

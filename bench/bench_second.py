@@ -8,8 +8,6 @@ use jacobi's time from the first group.  Nothing here asserts on time."""
 from __future__ import annotations
 
 import argparse
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,7 +18,7 @@ import jacobi as jc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference  # noqa: E402
-from timing import fmt_time, interleaved  # noqa: E402
+from timing import fmt_time, interleaved, machine_line  # noqa: E402
 
 
 def _jax():
@@ -262,8 +260,7 @@ def main(argv=None):
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results_second.md"))
     args = ap.parse_args(argv)
     rounds = 3 if args.quick else args.rounds
-    machine = f"{platform.processor() or platform.machine()}, {subprocess.getoutput('nproc')} cores, " \
-              f"Python {platform.python_version()}, numpy {np.__version__}"
+    machine = machine_line()
     print(f"machine: {machine}\n\n{HEAD}", flush=True)
     jax, torch = _jax(), _torch()
     rng = np.random.default_rng(0)

@@ -2,8 +2,12 @@
 and the median of the rounds is reported; nothing here asserts on time."""
 from __future__ import annotations
 
+import platform
 import statistics
+import subprocess
 import time
+
+import numpy as np
 
 
 def interleaved(fns: dict, rounds: int, budget: float) -> dict:
@@ -29,3 +33,9 @@ def interleaved(fns: dict, rounds: int, budget: float) -> dict:
 
 def fmt_time(t: float) -> str:
     return f"{t * 1e6:.1f} us" if t < 1e-3 else f"{t * 1e3:.2f} ms"
+
+
+def machine_line() -> str:
+    """The machine the figures were measured on, as the results files state it."""
+    return (f"{platform.processor() or platform.machine()}, {subprocess.getoutput('nproc')} cores, "
+            f"Python {platform.python_version()}, numpy {np.__version__}")

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import sympy as sp
-
 from .. import core as P
 from ..core.expr import Expr, deep
 from .second import _one, _scalar, derive_hessian
@@ -93,27 +91,6 @@ def _affine(e: Expr, x: Expr) -> bool:
     return False
 
 
-def _positive(e: Expr) -> bool:
-    """Every entry of e is certainly > 0 (exp, sigmoid, softplus, a positive number, a sum of such
-    and nonnegative terms)."""
-    if isinstance(e, P.Const):
-        return bool(e.value.is_positive)
-    if isinstance(e, (P.Ones, P.Softmax)):
-        return True
-    if isinstance(e, P.Apply):
-        image = e.fn.image
-        return image is not None and bool(image.is_subset(sp.Interval.open(0, sp.oo)))
-    if isinstance(e, P.Add):
-        return all(P.nonnegative(a) for a in e.args) and any(_positive(a) for a in e.args)
-    if isinstance(e, (P.Hadamard, P.Div, P.Broadcast, P.Sum)):
-        return all(_positive(a) for a in e.args)
-    if isinstance(e, P.Scale):
-        return _positive(e.args[0]) and _positive(e.args[1])
-    if isinstance(e, P.Power):
-        return _positive(e.args[0])
-    return False
-
-
 def _domain(f: Expr, x: Expr) -> str | None:
     """None when f's domain in x is certainly convex; otherwise the node that stops the proof."""
     for node in f.walk():
@@ -131,7 +108,7 @@ def _restriction(node: Expr, x: Expr) -> str | None:
         fn = node.fn
         if not fn.smooth or fn.name in ("abs", "relu", "step", "sign", "relu_prime"):
             return f"{fn.text or fn.name} has a kink that its second derivative does not see"
-        if fn.name in ("log", "arcsin", "arccos") and not (_affine(u, x) or (fn.name == "log" and _positive(u))):
+        if fn.name in ("log", "arcsin", "arccos") and not (_affine(u, x) or (fn.name == "log" and P.positive(u))):
             return f"the domain of {fn.text or fn.name} of a non-affine argument may not be convex"
         if fn.name == "tan":
             return "the domain of tan is not convex"
@@ -140,14 +117,14 @@ def _restriction(node: Expr, x: Expr) -> str | None:
         return "a norm has a kink that its second derivative does not see"
     if isinstance(node, (P.Inv, P.LogDet)) or isinstance(node, P.MatrixPower) and not node.power.is_nonnegative:
         return "the invertible matrices are not a convex set"
-    if isinstance(node, P.Div) and not _positive(node.args[1]):
+    if isinstance(node, P.Div) and not P.positive(node.args[1]):
         return "a quotient by something not known positive has no convex domain"
     if isinstance(node, P.Power):
         u, k = node.args
         if not isinstance(k, P.Const):
             return "a power with a variable exponent"
         k = k.value
-        if k.is_integer and k >= 0 or _positive(u):
+        if k.is_integer and k >= 0 or P.positive(u):
             return None
         if k.is_integer:  # a negative power: the domain u != 0 is not convex
             return "a negative power of something not known positive has no convex domain"

@@ -17,6 +17,7 @@ from .. import core as P
 from ..core.expr import Expr, deep, describe
 from ..core.rules import Rule
 from ..core.shapes import JacobiError, ShapeError, fmt_shape
+from .chain import _fresh
 from .derivation import Derivation, Step, partial
 from .derive import _check_wrt, derive
 from .simplify import Simplifier
@@ -39,14 +40,6 @@ def _one(w, what: str):
     return _check_wrt(w)[0][0]
 
 
-def _fresh(base: str, f: Expr) -> str:
-    taken = {s.name for s in f.symbols()}
-    k, name = 1, base
-    while name in taken:
-        name, k = f"{base}{k}", k + 1
-    return name
-
-
 @deep
 def derive_hessian(f, x, y=None, *, simplify: bool = True, name: str = "f") -> Derivation:
     """The Hessian of a scalar f with its steps: the gradient's derivation (intermediate variables
@@ -60,12 +53,13 @@ def derive_hessian(f, x, y=None, *, simplify: bool = True, name: str = "f") -> D
     y = x if y is None else _one(y, "the Hessian")
     first = derive(f, x, simplify=simplify, name=name)
     g = first.result
-    gname = _fresh("g", f)
+    taken = {s.name for s in f.symbols()}
+    gname = _fresh("g", taken)
     glatex = r"\nabla_{" + P.latex(x) + "} " + (P.latex(P.scalar(name)) if name.isidentifier() else name)
     gsym = P.new_symbol(gname, x.shape[0], x.shape[1], "vector" if x.shape[1] == 1 else "matrix", glatex)
     gv = g if g.shape[1] == 1 else P.vec(g)
     second = derive(gv, y, simplify=simplify, name=gname, latex=glatex if gv is g else None,
-                    prefix=_fresh("v", f))
+                    prefix=_fresh("v", taken))
     H = second.result
     if gv.is_scalar:  # a scalar x: the block is the row d g/dy (one row, one column per entry of y)
         H = P.transpose(P.vec(H)) if H.shape[1] != 1 else P.transpose(H)

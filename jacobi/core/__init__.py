@@ -36,7 +36,7 @@ from .powersum import PowerSum, power_sum
 from .linalg import (Det, Inv, LogDet, MatrixPower, Trace, det, inv, is_positive_definite, is_symmetric, logdet,
                      matrix_power, trace)
 from .structure import STRUCTURES, check_declarations
-from .signs import nonnegative
+from .signs import nonnegative, positive
 from .lets import Let, hidden_dependence, inline, let, program_of
 from .indexing import (Embedding, EmbeddingJacobian, Onehot, ScatterAdd, classes, embedding, embedding_jacobian,
                        indices, is_indices, onehot, scatter_add)

@@ -1,4 +1,4 @@
-"""Signs read off an expression's structure: whether every entry is certainly nonnegative.
+"""Signs read off an expression's structure: whether every entry is certainly nonnegative, or positive.
 
 The answer is True only where the structure proves it (a number >= 0, a function whose image lies in
 [0, oo), a square, a product or quotient or sum of nonnegative parts, ...) and False where it cannot
@@ -18,6 +18,12 @@ from .norms import Norm1, Norm2
 from .powers import Div, Power
 
 _NONNEG = sp.Interval(0, sp.oo)
+_POSITIVE = sp.Interval.open(0, sp.oo)
+
+
+def _image_within(fn, interval) -> bool:
+    """The element-wise function's values all lie in interval (False where its image is not known)."""
+    return fn.image is not None and bool(fn.image.is_subset(interval))
 
 
 def nonnegative(e) -> bool:
@@ -29,8 +35,7 @@ def nonnegative(e) -> bool:
     if isinstance(e, Symbol):
         return "distribution" in e.assumptions
     if isinstance(e, Apply):
-        image = e.fn.image
-        return image is not None and bool(image.is_subset(_NONNEG))
+        return _image_within(e.fn, _NONNEG)
     if isinstance(e, Power):
         u, k = e.args
         if isinstance(k, Const) and k.value.is_integer and k.value.is_even:
@@ -40,4 +45,24 @@ def nonnegative(e) -> bool:
         return all(nonnegative(a) for a in e.args)
     if isinstance(e, Scale):
         return nonnegative(e.args[0]) and nonnegative(e.args[1])
+    return False
+
+
+def positive(e) -> bool:
+    """True when every entry of e is > 0 wherever e is defined (exp, sigmoid, softplus, a positive number,
+    a sum of such and nonnegative terms); False when that is not certain."""
+    if isinstance(e, Const):
+        return bool(e.value.is_positive)
+    if isinstance(e, (Ones, Softmax)):
+        return True
+    if isinstance(e, Apply):
+        return _image_within(e.fn, _POSITIVE)
+    if isinstance(e, Add):
+        return all(nonnegative(a) for a in e.args) and any(positive(a) for a in e.args)
+    if isinstance(e, (Hadamard, Div, Broadcast, Sum)):
+        return all(positive(a) for a in e.args)
+    if isinstance(e, Scale):
+        return positive(e.args[0]) and positive(e.args[1])
+    if isinstance(e, Power):
+        return positive(e.args[0])
     return False

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import core as P
-from ..calculus.chain import reverse, substitute
+from ..calculus.chain import _kind, reverse, substitute
 from ..calculus.derivation import Derivation, Program, Step
 from ..calculus.simplify import Simplifier
 from ..core.expr import Expr, deep, describe
@@ -46,10 +46,6 @@ def _fresh(base: str, taken: set) -> str:
         name = name + "_"
     taken.add(name)
     return name
-
-
-def _kind(shape) -> str:
-    return "scalar" if shape == P.SCALAR else "vector" if shape[1] == 1 else "matrix"
 
 
 def _check_loss(loss) -> Expr:
