@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .. import core as P
 from ..calculus.chain import _kind, reverse, substitute
+from ..calculus.compact import compact
 from ..calculus.derivation import Derivation, Program, Step
 from ..calculus.simplify import Simplifier
 from ..core.expr import Expr, deep, describe
@@ -145,6 +146,31 @@ class ProgramBackprop:
         if v is self.output:
             return P.Const.make(1)
         return self._resolved[self.adjoints[v]]
+
+    def compact(self, s, through=(), style: str = "sum") -> Expr:
+        """dloss/ds in the form written by hand: through the adjoints of the lets in ``through`` alone
+        (every other adjoint substituted), over the lets of the forward pass, with the reductions'
+        constant factors outside, earlier lets written through later ones and the sums that the
+        definitions fix used (see jacobi.calculus.compact).  style="mean" writes reductions as means.
+
+        >>> bp.compact(x, through=[y])  # batch norm: gamma * rstd * (n dy - 1^T dy - xhat 1^T (dy * xhat)) / n
+        >>> bp.compact(logits)          # softmax then cross-entropy on integer targets: (probs - onehot(y)) / n
+        """
+        v = self._symbol(s)
+        keep = set()
+        for t in (through,) if isinstance(through, (str, Expr)) else through:
+            u = self._symbol(t)
+            if u is self.output:
+                continue
+            keep.add(self.adjoints[u])
+        if v is self.output:
+            return P.Const.make(1)
+        mapping: dict = {}
+        for eq in self.equations:  # in reverse program order: each over the adjoints before it
+            if eq.lhs in keep or eq.lhs is self.adjoints[v]:
+                continue
+            mapping[eq.lhs] = substitute(eq.rhs, mapping)
+        return compact(substitute(self.grad(v), mapping), self.lets, style)
 
     @property
     def steps(self) -> list:
