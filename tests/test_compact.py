@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import jacobi as jc
 from jacobi import core as P
-from jacobi.calculus.compact import compact
+from jacobi.calculus.compact import STYLES, compact
 from jacobi.core.shapes import JacobiError
 
 SIZES = {"n": 7, "d": 5, "c": 3, "V": 6, "T": 4, "k": 3, "h": 4}
@@ -195,3 +197,49 @@ def test_compact_of_an_expression_without_lets():
     x = jc.matrix("X", "n", "d")
     e = jc.mean(x - jc.mean(x, 0), 0)  # the mean of a centred matrix is zero: no let needed to see it
     assert str(compact(e)) == "zeros(1, d)" or isinstance(compact(e), P.Zero)
+
+
+# -- random programs (hypothesis) ---------------------------------------------------------------
+
+STEPS = ("center", "scale_row", "rsqrt", "exp_norm", "tanh", "mul_leaf", "square_mean")
+
+
+def _random_program(steps, axis):
+    """A chain of lets over X (n, d) built from the batch operations the compact pass knows about."""
+    X = jc.matrix("x", "n", "d")
+    R = jc.matrix("R", "n", "d")
+    g = jc.matrix("g", 1, "d") if axis == 0 else jc.matrix("g", "n", 1)
+    cur, k = X, 0
+    for s in steps:
+        k += 1
+        if s == "center":
+            mu = jc.let(f"mu{k}", jc.mean(cur, axis))
+            cur = jc.let(f"c{k}", cur - mu)
+        elif s == "scale_row":
+            cur = jc.let(f"s{k}", cur * g)
+        elif s == "rsqrt":
+            v = jc.let(f"v{k}", jc.mean(cur * cur, axis))
+            r = jc.let(f"r{k}", (v + 1e-3) ** -0.5)
+            cur = jc.let(f"n{k}", cur * r)
+        elif s == "exp_norm":
+            e = jc.let(f"e{k}", jc.exp(cur))
+            cur = jc.let(f"p{k}", e / jc.sum(e, axis))
+        elif s == "tanh":
+            cur = jc.let(f"t{k}", jc.tanh(cur))
+        elif s == "mul_leaf":
+            cur = jc.let(f"m{k}", cur * R)
+        else:
+            cur = jc.let(f"q{k}", cur - jc.mean(cur * cur, axis))
+    return jc.backprop(jc.sum(jc.tanh(cur) * R)), [X, R, g]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(st.sampled_from(STEPS), min_size=1, max_size=4), axis=st.sampled_from([0, 1]),
+       pick=st.integers(0, 10 ** 6), style=st.sampled_from(STYLES), seed=st.integers(0, 2 ** 16))
+def test_compact_of_random_programs_keeps_the_value(steps, axis, pick, style, seed):
+    bp, ins = _random_program(steps, axis)
+    names = [v for v in [*bp.lets, *bp.leaves]]
+    v = names[pick % len(names)]
+    later = [u for u in bp.lets if u is not v]
+    through = [u for j, u in enumerate(later) if (pick >> j) & 1]
+    check_value(bp, ins, bp.compact(v, through=through, style=style), v.name, seed=seed)
