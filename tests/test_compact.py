@@ -15,7 +15,7 @@ from jacobi import core as P
 from jacobi.calculus.compact import STYLES, compact
 from jacobi.core.shapes import JacobiError
 
-SIZES = {"n": 7, "d": 5, "c": 3, "V": 6, "T": 4, "k": 3, "h": 4}
+SIZES = {"n": 7, "d": 5, "c": 3, "V": 6, "T": 4, "k": 3, "h": 4, "e": 2, "H": 5}
 
 
 def norm_program(axis, ddof=0, rms=False, explicit_var=True):
@@ -67,18 +67,18 @@ def attention_program(explicit=True):
     return jc.backprop(jc.sum(jc.tanh(O))), [S, Vm]
 
 
-def _value(shape, rng, name):
-    r, c = (SIZES.get(str(s), s) if not isinstance(s, int) else s for s in shape)
-    r, c = int(P.Const.make(r).value.subs(SIZES)), int(P.Const.make(c).value.subs(SIZES))
-    if name == "Yb":
-        return rng.integers(0, SIZES["V"], size=(r, c))
+def _value(sym, rng):
+    sizes = {P.size(k): v for k, v in SIZES.items()}
+    r, c = (int(P.Const.make(x).value.subs(sizes)) for x in sym.shape)
+    if P.is_indices(sym):
+        return rng.integers(0, int(P.Const.make(P.classes(sym)).value.subs(sizes)), size=(r, c))
     return rng.normal(size=(r, c))
 
 
 def check_value(bp, inputs, form, of, seed=0):
     """form, evaluated at the program's own forward and adjoint values, equals dloss/d(of)."""
     rng = np.random.default_rng(seed)
-    vals = [_value(s.shape, rng, s.name) for s in inputs]
+    vals = [_value(s, rng) for s in inputs]
     free = [s for s in P.program_of(form) if s in bp.lets]  # the lets the form reads
     adjoints = [a for v, a in bp.adjoints.items() if a in form.symbols()]
     names = [v.name for v, a in bp.adjoints.items() if a in adjoints]
@@ -165,6 +165,49 @@ def test_row_softmax_ds(explicit):
     form = bp.compact("S", through=["A"])
     assert str(form) in ("A * (dA - (dA * A) @ ones(T) @ ones(T).T)", "A * (dA - (A * dA) @ ones(T) @ ones(T).T)")
     check_value(bp, ins, form, "S", seed=9)
+
+
+def makemore_program():
+    """Karpathy's exercise-1 forward pass (makemore part 4), a let per intermediate."""
+    S = jc.core.size
+    C, Xb, Yb = jc.matrix("C", "V", "e"), jc.indices("Xb", "n", "k", "V"), jc.indices("Yb", "n", 1, "V")
+    W1, b1 = jc.matrix("W1", S("k") * S("e"), "H"), jc.matrix("b1", 1, "H")
+    W2, b2 = jc.matrix("W2", "H", "V"), jc.matrix("b2", 1, "V")
+    bngain, bnbias = jc.matrix("bngain", 1, "H"), jc.matrix("bnbias", 1, "H")
+    n = S("n")
+    embcat = jc.let("embcat", jc.embedding(C, Xb))
+    hprebn = jc.let("hprebn", embcat @ W1 + b1)
+    bnmeani = jc.let("bnmeani", jc.sum(hprebn, 0) / n)
+    bndiff = jc.let("bndiff", hprebn - bnmeani)
+    bndiff2 = jc.let("bndiff2", bndiff ** 2)
+    bnvar = jc.let("bnvar", jc.sum(bndiff2, 0) / (n - 1))
+    bnvar_inv = jc.let("bnvar_inv", (bnvar + 1e-5) ** -0.5)
+    bnraw = jc.let("bnraw", bndiff * bnvar_inv)
+    hpreact = jc.let("hpreact", bngain * bnraw + bnbias)
+    h = jc.let("h", jc.tanh(hpreact))
+    logits = jc.let("logits", h @ W2 + b2)
+    logit_maxes = jc.let("logit_maxes", jc.max(logits, 1))
+    norm_logits = jc.let("norm_logits", logits - logit_maxes)
+    counts = jc.let("counts", jc.exp(norm_logits))
+    counts_sum = jc.let("counts_sum", jc.sum(counts, 1))
+    counts_sum_inv = jc.let("counts_sum_inv", counts_sum ** -1)
+    probs = jc.let("probs", counts * counts_sum_inv)
+    logprobs = jc.let("logprobs", jc.log(probs))
+    loss = jc.let("loss", -jc.sum(jc.onehot(Yb, "V") * logprobs) / n)
+    return jc.backprop(loss), [C, Xb, Yb, W1, b1, W2, b2, bngain, bnbias]
+
+
+def test_makemore_compact_forms():
+    bp, ins = makemore_program()
+    form = bp.compact("hprebn", through=["hpreact"])
+    assert str(form) == ("(ones(n) @ bngain) * (ones(n) @ bnvar_inv) * (n * dhpreact - ones(n) @ ones(n).T @ "
+                         "dhpreact - n/(n - 1) * (bnraw * (ones(n) @ ones(n).T @ (dhpreact * bnraw)))) / n")
+    assert str(bp.compact("logits")) == "(probs - onehot(Yb, V)) / n"
+    assert isinstance(bp.compact("logit_maxes"), P.Zero)
+    assert isinstance(bp.compact("b1"), P.Zero)  # batch norm removes the bias before it
+    for v in ["hprebn", "logits", "b1", "W1", "C", "bnvar", "logit_maxes"]:
+        check_value(bp, ins, bp.compact(v), v, seed=11)
+    check_value(bp, ins, form, "hprebn", seed=12)
 
 
 # -- the pass itself ---------------------------------------------------------------------------
