@@ -40,11 +40,8 @@ def norm_program(axis, ddof=0, rms=False, explicit_var=True):
     return jc.backprop(jc.sum(jc.tanh(y) @ W)), [X, g, b, W]
 
 
-def ce_program():
-    """Karpathy's exercise 1 head: logits, max shift, counts, probs, mean negative log-likelihood."""
-    H, W2, b2 = jc.matrix("h", "n", "k"), jc.matrix("W2", "k", "V"), jc.matrix("b2", 1, "V")
-    Y = jc.indices("Yb", "n", 1, "V")
-    logits = jc.let("logits", H @ W2 + b2)
+def nll_head(logits, Y):
+    """Karpathy's exercise-1 head on lets: max shift, counts, probs, mean negative log-likelihood."""
     logit_maxes = jc.let("logit_maxes", jc.max(logits, 1))
     norm_logits = jc.let("norm_logits", logits - logit_maxes)
     counts = jc.let("counts", jc.exp(norm_logits))
@@ -52,8 +49,13 @@ def ce_program():
     counts_sum_inv = jc.let("counts_sum_inv", counts_sum ** -1)
     probs = jc.let("probs", counts * counts_sum_inv)
     logprobs = jc.let("logprobs", jc.log(probs))
-    loss = jc.let("loss", -jc.mean(jc.sum(jc.onehot(Y, "V") * logprobs, 1)))
-    return jc.backprop(loss), [H, W2, b2, Y]
+    return jc.let("loss", -jc.mean(jc.sum(jc.onehot(Y, "V") * logprobs, 1)))
+
+
+def ce_program():
+    H, W2, b2 = jc.matrix("h", "n", "k"), jc.matrix("W2", "k", "V"), jc.matrix("b2", 1, "V")
+    Y = jc.indices("Yb", "n", 1, "V")
+    return jc.backprop(nll_head(jc.let("logits", H @ W2 + b2), Y)), [H, W2, b2, Y]
 
 
 def attention_program(explicit=True):
@@ -185,15 +187,7 @@ def makemore_program():
     bnraw = jc.let("bnraw", bndiff * bnvar_inv)
     hpreact = jc.let("hpreact", bngain * bnraw + bnbias)
     h = jc.let("h", jc.tanh(hpreact))
-    logits = jc.let("logits", h @ W2 + b2)
-    logit_maxes = jc.let("logit_maxes", jc.max(logits, 1))
-    norm_logits = jc.let("norm_logits", logits - logit_maxes)
-    counts = jc.let("counts", jc.exp(norm_logits))
-    counts_sum = jc.let("counts_sum", jc.sum(counts, 1))
-    counts_sum_inv = jc.let("counts_sum_inv", counts_sum ** -1)
-    probs = jc.let("probs", counts * counts_sum_inv)
-    logprobs = jc.let("logprobs", jc.log(probs))
-    loss = jc.let("loss", -jc.sum(jc.onehot(Yb, "V") * logprobs) / n)
+    loss = nll_head(jc.let("logits", h @ W2 + b2), Yb)
     return jc.backprop(loss), [C, Xb, Yb, W1, b1, W2, b2, bngain, bnbias]
 
 
