@@ -74,12 +74,35 @@ from .core import abs_ as abs  # noqa: A001 - jc.abs is the element-wise absolut
 from .core import sum_ as sum  # noqa: A001 - jc.sum is the matrix-calculus sum
 from .core.callables import register_callable
 from .core.functions import register as register_function
-from .nn import COSTS, AdjointEquation, Backprop, Cost, Equation, Network, ProgramBackprop, backprop, register_cost
+from .nn import (
+    COSTS,
+    Activation,
+    AdjointEquation,
+    Attention,
+    Backprop,
+    BatchNorm,
+    Cost,
+    Dense,
+    ElmanRNN,
+    Embedding,
+    Equation,
+    Layer,
+    LayerNorm,
+    Network,
+    ProgramBackprop,
+    Residual,
+    RMSNorm,
+    Sequential,
+    backprop,
+    register_cost,
+)
 from .parse import ParseError, parse
 
 __all__ = [
-    "AdjointEquation", "BACKENDS", "Backend", "Backprop", "COSTS", "Cost", "Derivation", "ElementwiseFunction",
-    "Equation", "Expr", "JacobiError", "Network", "ParseError", "ProgramBackprop", "ShapeError", "Step", "abs",
+    "Activation", "AdjointEquation", "Attention", "BACKENDS", "Backend", "Backprop", "BatchNorm", "COSTS", "Cost",
+    "Dense", "Derivation", "ElementwiseFunction", "ElmanRNN", "Embedding", "Equation", "Expr", "JacobiError", "Layer",
+    "LayerNorm", "Network", "ParseError", "ProgramBackprop", "RMSNorm", "Residual", "Sequential", "ShapeError",
+    "Step", "abs",
     "arccos", "arcsin", "arctan", "backprop", "check_gradient", "cos", "derive", "derive_hessian", "diag", "dot",
     "elementwise", "embedding", "exp", "explicit", "eye", "functions", "gradient", "hadamard", "hessian", "hvp",
     "identity", "indices", "inline", "is_convex", "jacobian", "lambdify", "latex", "let", "log", "matrix", "norm1",

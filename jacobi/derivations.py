@@ -1,4 +1,5 @@
-"""The derivations/ folder: one LaTeX document per block of the course.
+"""The derivations/ folder: one LaTeX document per block of the course, then one per layer
+(jacobi.derivations_layers).
 
 Every equation in these documents is derived by jacobi when the folder is
 regenerated; the prose around them is the only text written by hand.
@@ -18,6 +19,7 @@ from .calculus import Derivation, Simplifier, derive, partial
 from .core import latex
 from .core.functions import FUNCTIONS, activations
 from .core.shapes import JacobiError
+from .derivations_layers import LAYER_DOCUMENTS
 from .nn import Network
 from .render import compile_pdf, derivation_latex, document, pdflatex
 
@@ -345,6 +347,7 @@ DOCUMENTS = [
     ("11-softmax-cross-entropy", softmax_cross_entropy),
     ("12-sigmoid-binary-cross-entropy", sigmoid_binary_cross_entropy),
 ]
+ALL_DOCUMENTS = DOCUMENTS + LAYER_DOCUMENTS  # the course's, then the layers'
 
 
 def render(builder) -> str:
@@ -357,7 +360,7 @@ def generate(folder, pdf: bool = False, log=print) -> list:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for stem, builder in DOCUMENTS:
+    for stem, builder in ALL_DOCUMENTS:
         path = folder / f"{stem}.tex"
         path.write_text(render(builder), encoding="utf-8")
         written.append(path)

@@ -14,7 +14,7 @@ from registries import shipped
 
 import jacobi as jc
 from jacobi import core as P
-from jacobi.derivations import DOCUMENTS, generate
+from jacobi.derivations import ALL_DOCUMENTS, DOCUMENTS, generate
 from jacobi.render import compile_pdf, explicit_latex, pdflatex
 from jacobi.render.indexform import index_latex
 
@@ -282,10 +282,10 @@ def test_lecture_route_exports_too():
 # -- the derivations/ folder ------------------------------------------------------------
 
 
-def test_there_is_one_document_per_syllabus_block():
-    assert len(DOCUMENTS) == 12
+def test_there_is_one_document_per_syllabus_block_and_per_layer():
+    assert len(DOCUMENTS) == 12 and len(ALL_DOCUMENTS) == 19
     committed = sorted(p.name for p in (ROOT / "derivations").glob("*.tex"))
-    assert committed == sorted(f"{stem}.tex" for stem, _ in DOCUMENTS)
+    assert committed == sorted(f"{stem}.tex" for stem, _ in ALL_DOCUMENTS)
 
 
 def test_regenerated_derivations_match_the_committed_files(tmp_path):
@@ -303,7 +303,7 @@ def test_output_is_identical_across_hash_seeds(tmp_path):
         subprocess.run([sys.executable, "-m", "jacobi.derivations", str(folder), "--no-pdf"], check=True,
                        env=env, capture_output=True, cwd=ROOT)
         outs.append({p.name: p.read_bytes() for p in folder.glob("*.tex")})
-    assert outs[0] == outs[1] and len(outs[0]) == 12
+    assert outs[0] == outs[1] and len(outs[0]) == 19
 
 
 @pytest.mark.skipif(pdflatex() is None, reason="pdflatex is not installed (apt-get install texlive-latex-base "

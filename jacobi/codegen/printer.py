@@ -9,6 +9,7 @@ from __future__ import annotations
 import keyword
 
 import sympy as sp
+from sympy.printing.pycode import PythonCodePrinter
 
 from .. import core as P
 from ..core.expr import ATOM, MATMUL, MUL, POSTFIX, Expr, describe
@@ -247,9 +248,7 @@ class CodePrinter:
             if s not in self.sizes:
                 raise JacobiError(f"the size {s} cannot be read off the arguments' shapes")
             rep[s] = sp.Symbol(self.sizes[s])
-        from sympy.printing.pycode import pycode
-
-        return pycode(v.xreplace(rep))
+        return _SizePrinter().doprint(v.xreplace(rep))
 
     def constant(self, v) -> str:
         """A constant: a plain number as an operand of arithmetic over variables, whose arrays give it
@@ -358,3 +357,12 @@ def py_names(symbols, taken=()) -> dict:
         used.add(n)
         out[s] = n
     return out
+
+
+class _SizePrinter(PythonCodePrinter):
+    """Python arithmetic on sizes with no module to import: sqrt(d) as d**(1/2), not math.sqrt(d), which
+    the generated code's namespace lacks."""
+
+    def _print_Pow(self, expr, rational=False):
+        fractional = expr.exp.is_Rational and not expr.exp.is_Integer
+        return super()._print_Pow(expr, rational=rational or fractional)

@@ -69,21 +69,22 @@ class LogitLog:
     """The log a cost takes of the output a = f(z), written from the logits z where f allows:
     log a and log(1 - a) for softmax and sigmoid; any other log is the plain one."""
 
-    def __init__(self, a: Expr, z: Expr, output):
-        self.a, self.z, self.output = a, z, output
+    def __init__(self, a: Expr, z: Expr, output, axis=None):
+        # axis: softmax's axis where examples are rows (1); None for the network's columns
+        self.a, self.z, self.output, self.axis = a, z, output, axis
 
     def __call__(self, x) -> Expr:
         x = P.as_expr(x, "log")
         z, sig = self.z, self.output is F.get("sigmoid")
         if x is self.a:
             if self.output == SOFTMAX:
-                return P.log_softmax(z)
+                return P.log_softmax(z) if self.axis is None else P.log_softmax(z, axis=self.axis)
             if sig:
                 return P.sub(z, P.apply(F.get("softplus"), z))  # log sigma(z) = z - softplus(z)
         elif _one_minus(x) is self.a:
             if sig:
                 return P.neg(P.apply(F.get("softplus"), z))  # log(1 - sigma(z)) = -softplus(z)
-            if self.output == SOFTMAX:
+            if self.output == SOFTMAX and self.axis is None:
                 return log1m_softmax(z)
         return P.log(x)
 

@@ -30,7 +30,7 @@ from ..core.shapes import JacobiError, ShapeError, fmt_shape
 from .rows import Flat, M, fuse_softmax, output_forms, tpush
 
 __all__ = ["GradientFunction", "NetSource", "gradient_function", "gradient_source", "init_params",
-           "output_forms", "tpush"]
+           "output_forms", "seeded", "tpush"]
 
 
 class GradientFunction:
@@ -295,8 +295,8 @@ def gradient_function(net, backend_name: str = "numpy") -> GradientFunction:
     return GradientFunction(net, src, "gradient", be.name)
 
 
-def init_params(net, seed: int = 0, dtype=np.float64) -> list:
-    """Glorot-uniform weights and zero biases, as a list of (W, b) pairs."""
+def seeded(seed, dtype) -> tuple:
+    """(a random generator from the integer seed, the numpy floating dtype), both checked."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise JacobiError(f"seed must be an integer, not {seed!r}")
     try:
@@ -305,7 +305,12 @@ def init_params(net, seed: int = 0, dtype=np.float64) -> list:
         raise JacobiError(f"dtype must be a numpy floating dtype, not {dtype!r}") from None
     if dtype.kind != "f":
         raise JacobiError(f"dtype must be a numpy floating dtype, not {dtype}")
-    rng = np.random.default_rng(seed)
+    return np.random.default_rng(seed), dtype
+
+
+def init_params(net, seed: int = 0, dtype=np.float64) -> list:
+    """Glorot-uniform weights and zero biases, as a list of (W, b) pairs."""
+    rng, dtype = seeded(seed, dtype)
     ns = []
     for s in net.sizes:
         if not s.is_Integer:

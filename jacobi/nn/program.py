@@ -57,6 +57,18 @@ def _check_loss(loss) -> Expr:
     return loss
 
 
+def _check_constants(constants, lets) -> frozenset:
+    """The leaves held constant (data: targets, masks): symbols that are not lets."""
+    if isinstance(constants, Expr) or not isinstance(constants, (list, tuple, set, frozenset)):
+        raise JacobiError(f"constants must be a list of leaf symbols, not {constants!r}")
+    for c in constants:
+        if not isinstance(c, P.Symbol):
+            raise JacobiError(f"constants must be leaf symbols, not {c!r}")
+        if isinstance(c, Let):
+            raise JacobiError(f"the constant {c.name} is a let; only leaves can be held constant")
+    return frozenset(constants)
+
+
 class ProgramBackprop:
     """The reverse chain rule over a model written with lets, ending in a scalar loss.
 
@@ -68,9 +80,10 @@ class ProgramBackprop:
     """
 
     @deep
-    def __init__(self, loss, simplify: bool = True):
+    def __init__(self, loss, simplify: bool = True, constants=()):
         loss = _check_loss(loss)
         lets = program_of(loss)
+        constants = _check_constants(constants, lets)
         defs = {v: v.definition for v in lets}
         if isinstance(loss, Let):
             C = loss
@@ -80,9 +93,10 @@ class ProgramBackprop:
             C = P.new_symbol(name, 1, 1, "scalar", r"\mathrm{" + name.replace("_", r"\_") + "}")
             defs[C] = loss
         # the leaves in the order the program first uses them
-        # (an index matrix is data, not a variable: it has no gradient, and it is an input all the same)
+        # (an index matrix is data, not a variable: it has no gradient, and it is an input all the same;
+        # so is a leaf declared constant, such as a target or a mask)
         leaves = list(dict.fromkeys(s for d in defs.values() for s in d.symbols()
-                                    if not isinstance(s, Let) and not P.is_indices(s)))
+                                    if not isinstance(s, Let) and not P.is_indices(s) and s not in constants))
         taken = {s.name for s in [*defs, *leaves]}
         self.loss, self.output, self.lets, self.leaves = loss, C, [v for v in lets if v is not C], leaves
         self.program = Program(defs, C)
@@ -226,14 +240,15 @@ def _resolve(bp: ProgramBackprop) -> dict:
     return out
 
 
-def backprop(loss, *, simplify: bool = True) -> ProgramBackprop:
+def backprop(loss, *, simplify: bool = True, constants=()) -> ProgramBackprop:
     """The reverse chain rule over a model written as a program of lets, ending in the scalar loss.
+    The leaves in ``constants`` (data such as targets and masks) get no adjoint; they stay inputs.
 
     >>> h = jc.let("h", jc.tanh(W1 @ x + b1))
     >>> bp = jc.backprop(jc.sum((W2 @ h - y) ** 2))
     >>> print(bp)           # dh = 2 * (W2.T @ (W2 @ h - y)) ... dW1 = (dh * tanh'(W1 @ x + b1)) @ x.T ...
     """
-    return ProgramBackprop(loss, simplify)
+    return ProgramBackprop(loss, simplify, constants)
 
 
 __all__ = ["AdjointEquation", "ProgramBackprop", "backprop"]
