@@ -25,6 +25,7 @@ class LayerDoc:
     bp: object
     resolve: list = field(default_factory=list)  # names of leaves
     more: list = field(default_factory=list)  # further (heading, LaTeX) sections, after the standard ones
+    compact: list = field(default_factory=list)  # (of, through, style): the one-line forms written by hand
 
 
 def upstream(y, data=()):
@@ -68,11 +69,28 @@ def resolved(doc: LayerDoc) -> list:
             ("", "\\begin{align*}\n" + " \\\\\n".join(f"{a} &= {latex(b)}" for a, b in rows) + "\n\\end{align*}")]
 
 
+def compact_forms(doc: LayerDoc) -> list:
+    """The adjoints in the one line written by hand (``bp.compact``): through the named adjoints alone,
+    over the forward pass's quantities."""
+    if not doc.compact:
+        return []
+    out = [("The compact form", "Substituting the adjoint equations into one another and writing the result "
+            "over the forward pass's quantities (the factors constant along a sum taken out of it, each "
+            "intermediate written through the later one it defines, and the sums that a definition fixes: a "
+            "centred column sums to zero, a row of a softmax to one) gives the line written by hand.")]
+    for of, through, style in doc.compact:
+        via = ", ".join(f"${latex(doc.bp.adjoint(t))}$" for t in through) or "the loss"
+        means = ", the sums along an axis written as means" if style == "mean" else ""
+        out += [("", f"Through {via} alone{means}:"),
+                ("", _align([(doc.bp.adjoint(of), doc.bp.compact(of, through=through, style=style))], "="))]
+    return out
+
+
 def more(doc: LayerDoc) -> list:
     return list(doc.more)
 
 
-SECTIONS = [what_it_computes, program, adjoints, steps, resolved, more]
+SECTIONS = [what_it_computes, program, adjoints, steps, resolved, compact_forms, more]
 
 
 def sections(doc: LayerDoc) -> list:
@@ -83,11 +101,11 @@ def _matrix(name, *shape):
     return P.matrix(name, *shape)
 
 
-def _norm_doc(layer, what, extra=()):
+def _norm_doc(layer, what, extra=(), compact=()):
     X = _matrix("X", "n", "d")
     y = layer(X)
     bp = upstream(y)
-    return LayerDoc(what, bp, ["gamma"], list(extra))
+    return LayerDoc(what, bp, ["gamma"], list(extra), list(compact))
 
 
 def batch_norm():
@@ -100,21 +118,24 @@ def batch_norm():
     extra = [("With Bessel's correction", "With ddof $= 1$ the variance is "
               "$\\frac{1}{n-1} \\mathbf{1}^{\\top} (x_{c} \\odot x_{c})$ and the adjoint equations are the same but "
               "for the factor $\\frac{2}{n-1}$ in $\\overline{x_{c}}$:"),
-             ("", _align(((e.lhs, e.rhs) for e in bessel.equations), "="))]
-    return "Batch normalisation (training mode)", sections(_norm_doc(BatchNorm(), what, extra))
+             ("", _align(((e.lhs, e.rhs) for e in bessel.equations), "=")),
+             ("", "and the compact form is Karpathy's line, $\\frac{n}{n-1}$ on the last term:"),
+             ("", _align([(bessel.adjoint("X"), bessel.compact("X", through=["y"]))], "="))]
+    return "Batch normalisation (training mode)", sections(
+        _norm_doc(BatchNorm(), what, extra, [("X", ["y"], "sum"), ("X", ["xhat"], "mean")]))
 
 
 def layer_norm():
     what = ("Layer normalisation (llm.c's layernorm) normalises each row of $X$, one example or position with "
             "$d$ features, by the row's mean and biased variance, then scales and shifts with the rows $\\gamma$ "
             "and $\\beta$. The statistics are columns ($n \\times 1$), spread over the $d$ columns.")
-    return "Layer normalisation", sections(_norm_doc(LayerNorm(), what))
+    return "Layer normalisation", sections(_norm_doc(LayerNorm(), what, compact=[("X", ["xhat"], "mean")]))
 
 
 def rms_norm():
     what = ("RMS normalisation divides each row of $X$ by the root of its mean square (no centring, no shift) "
             "and scales by the row $\\gamma$. Its adjoints are layer normalisation's without the mean terms.")
-    return "RMS normalisation", sections(_norm_doc(RMSNorm(), what))
+    return "RMS normalisation", sections(_norm_doc(RMSNorm(), what, compact=[("X", ["xhat"], "mean")]))
 
 
 def residual_block():
@@ -140,7 +161,7 @@ def attention():
             "is $-\\infty$, and the pullback $\\overline{S} = A \\odot (\\overline{A} - "
             "(A \\odot \\overline{A}) \\mathbf{1} \\mathbf{1}^{\\top})$ is $0$ there too.")
     return "Scaled dot-product attention with a causal mask", sections(
-        LayerDoc(what, upstream(built.output, built.data), []))
+        LayerDoc(what, upstream(built.output, built.data), [], compact=[("S", ["A"], "sum")]))
 
 
 def embedding():

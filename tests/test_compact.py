@@ -280,3 +280,15 @@ def test_compact_of_random_programs_keeps_the_value(steps, axis, pick, style, se
     later = [u for u in bp.lets if u is not v]
     through = [u for j, u in enumerate(later) if (pick >> j) & 1]
     check_value(bp, ins, bp.compact(v, through=through, style=style), v.name, seed=seed)
+
+
+def test_a_row_times_a_column_is_spread_first():
+    # layer norm's statistics are columns and its gamma a row: dgamma-like products of both lower cleanly
+    X = jc.matrix("x", "n", "d")
+    g = jc.matrix("gamma", 1, "d")
+    r = jc.let("r", (jc.mean(X * X, 1) + 1e-3) ** -0.5)
+    bp = jc.backprop(jc.sum(jc.tanh(g * (r * X))))
+    for v in ("r", "gamma", "x"):
+        check_value(bp, [X, g], bp.compact(v), v, seed=13)
+    e = compact(g * (jc.mean(X, 1) * jc.exp(X - X)))  # exp(0) = 1 is folded: a column times a row is left
+    assert e.shape == (P.size("n"), P.size("d"))

@@ -29,6 +29,7 @@ from ..core.expr import Expr, deep
 from ..core.lets import Let
 from ..core.lift import from_sympy
 from ..core.shapes import JacobiError
+from .eliminate import positive, solve
 
 STYLES = ("sum", "mean")
 _ROUNDS = 8  # rewriting sums after an elimination settles in a round or two; a bound, not a budget
@@ -68,7 +69,7 @@ class _Compactor:
         s = self.atoms.get(e)
         if s is None:
             name = f"_c{len(self.atoms)}"
-            s = sp.Symbol(name, positive=True) if _positive(e) else sp.Symbol(name)
+            s = sp.Symbol(name, positive=True) if positive(e) else sp.Symbol(name)
             self.atoms[e], self.lowered[s], self.shapes[s] = s, e, e.shape
         return s
 
@@ -88,7 +89,8 @@ class _Compactor:
             key = (axis, v)
             s = self.sums.get(key)
             if s is None:
-                s = self.sums[key] = sp.Symbol(f"_s{len(self.sums)}")
+                name = f"_s{len(self.sums)}"
+                s = self.sums[key] = sp.Symbol(name, positive=True) if v.is_positive else sp.Symbol(name)
                 self.shapes[s] = (P.ONE, shape[1]) if axis == 0 else (shape[0], P.ONE)
                 self.lowered[s] = (axis, v, shape)
             out += c * s
@@ -177,7 +179,7 @@ class _Compactor:
         out: dict = {}
         for L in reversed(self.lets):
             Ls = self.lift(L)
-            got = _solve(Ls, self.lift_definition(L), self)
+            got = solve(Ls, self.lift_definition(L), self)
             if got is not None and got[0] not in out and got[0] != Ls:
                 out[got[0]] = got[1]
         return out
@@ -215,7 +217,12 @@ class _Compactor:
     def lower(self, s: sp.Expr, shape) -> Expr:
         leaf_map = {sym: self._lower_symbol(sym)
                     for sym in sorted(s.free_symbols & set(self.lowered), key=lambda x: x.name)}
-        return spread(from_sympy(s, leaf_map, self.natural(s, shape)), shape)
+        natural = self.natural(s, shape)
+        shapes = {v.shape for v in leaf_map.values()}
+        if any(h[0] == 1 and h[1] != 1 for h in shapes) and any(h[1] == 1 and h[0] != 1 for h in shapes):
+            # a row and a column do not multiply element-wise: each spread to the whole first
+            leaf_map = {k: v if v.is_scalar else spread(v, natural) for k, v in leaf_map.items()}
+        return spread(from_sympy(s, leaf_map, natural), shape)
 
     def _lower_symbol(self, sym):
         e = self.lowered[sym]
@@ -241,51 +248,6 @@ class _Inline(_Compactor):
 
     def opaque(self, e):
         return e
-
-
-def _positive(e: Expr) -> bool:
-    """e > 0 entry by entry (so SymPy may combine its powers): what core.signs proves, or a let that is
-    a fractional power (real only where its base is >= 0) with a negative exponent."""
-    if P.positive(e):
-        return True
-    if isinstance(e, Let) and isinstance(e.definition, P.Power):
-        k = e.definition.args[1]
-        return isinstance(k, P.Const) and k.value.is_number and not k.value.is_integer and k.value < 0
-    return False
-
-
-def _solve(L: sp.Symbol, d: sp.Expr, C: _Compactor):
-    """(O, O through L) where the lifted definition d of the let L is O^k m (m free of O), (O + a)^k or
-    O + a, O an operand of L's shape (a let or a leaf, not a sum); None otherwise."""
-    shape = C.shapes[L]
-
-    def candidate(o):
-        return o.is_Symbol and isinstance(C.lowered.get(o), Expr) and C.shapes[o] == shape
-
-    if d.is_Add:
-        own = [a for a in d.args if candidate(a)]
-        if len(own) == 1:
-            rest = d - own[0]
-            if own[0] not in rest.free_symbols:
-                return own[0], L - rest
-        return None
-    base, k = (d.base, d.exp) if d.is_Pow else (d, sp.S.One)
-    if not k.is_Rational or k == 0:
-        return None
-    root = L ** (1 / k)
-    if base.is_Add:
-        own = [a for a in base.args if candidate(a)]
-        if len(own) == 1 and own[0] not in (base - own[0]).free_symbols:
-            return own[0], root - (base - own[0])
-        return None
-    powers = d.as_powers_dict()
-    own = [o for o in powers if candidate(o) and powers[o].is_Rational and powers[o] != 0]
-    if len(own) == 1:
-        o = own[0]
-        m = sp.Mul(*[b ** e for b, e in powers.items() if b != o])
-        if o not in m.free_symbols:
-            return o, (L / m) ** (1 / powers[o])
-    return None
 
 
 def _exact(r: sp.Expr) -> sp.Expr:
