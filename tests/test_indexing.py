@@ -134,6 +134,30 @@ def test_onehot_rows_and_their_use_as_integer_targets():
     assert str(oh) == "onehot(y, V)" and jc.parse(str(oh), {"y": y}) is oh
 
 
+@pytest.mark.parametrize("be", BACKEND_NAMES)
+def test_the_sum_of_onehot_times_log_probabilities_is_a_gather(be):
+    """sum(onehot(y) * L) picks L[i, y_i]: no one-hot array in the code, and a log-probability that underflowed
+    to -inf off the targets (0 * -inf) does not make the loss nan, as logprobs[range(n), y] does not."""
+    L, Z = jc.matrix("L", "n", "V"), jc.matrix("Z", "n", "V")
+    loss = -jc.sum(jc.onehot(y, "V") * L) / jc.core.size("n")
+    fn = jc.lambdify([y, L], loss, backend=be)
+    assert "arange" not in fn.source and ("take_along_axis" in fn.source or "torch.gather" in fn.source)
+    tol = 1e-6 if be == "jax" else 1e-12  # jax computes in float32 unless x64 is enabled
+    yv = np.array([[1], [0], [3], [1]])
+    P = np.array([[0.0, 1, 0, 0], [0.5, 0.5, 0, 0], [0.25, 0.25, 0.25, 0.25], [0, 0.9, 0.1, 0]])
+    with np.errstate(divide="ignore"):
+        Lv = np.log(P)
+    want = -np.mean(Lv[range(4), yv[:, 0]])
+    got = float(np.asarray(fn(yv, Lv)))
+    assert abs(got - want) < tol
+    # a product of three factors, and the gradient beside it (the one-hot array is made where it is the value)
+    f = jc.lambdify([y, L, Z], [jc.sum(Z * jc.onehot(y, "V") * L), jc.gradient(loss, L)], backend=be)
+    Zv = np.random.default_rng(7).normal(size=(4, 4))
+    v, g = (np.asarray(o) for o in f(yv, P, Zv))
+    assert abs(float(v) - np.sum(Zv * P * np.eye(4)[yv[:, 0]])) < tol
+    assert_close(g, -np.eye(4)[yv[:, 0]] / 4, tol, "d loss / dL")
+
+
 def test_text_reads_back_with_a_name_in_an_index_position_as_an_index_matrix():
     e = jc.parse("sum(tanh(embedding(C, X)))", {"C": C})
     (Xp,) = [s for s in e.symbols() if jc.core.is_indices(s)]

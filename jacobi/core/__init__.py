@@ -23,7 +23,8 @@ from .elementwise import (Add, Broadcast, Hadamard, Scale, add, broadcast, hadam
 from .powers import NUMBER_BITS, Div, Power, check_power, div, power, power_fits
 from .apply import Apply, apply, elementwise, exp, log, relu, sigmoid, softplus, step, tanh
 from .mathfunctions import abs_, arccos, arcsin, arctan, cos, sign, sin, sqrt, tan
-from .matrix import LogSoftmax, MatMul, Softmax, Sum, Transpose, dot, log_softmax, matmul, softmax, sum_, transpose
+from .matrix import (LogSoftmax, MatMul, Softmax, Sum, Transpose, dot, factors, log_softmax, matmul, softmax, sum_,
+                     transpose)
 from .blocks import Diag, SoftmaxJacobian, Unvec, Vec, apply_linear, diag, reshape_like, softmax_jacobian, unvec, vec
 from .kronecker import (BlockInner, BlockSum, Kron, KronJacobian, Rearrange, block_inner, block_sum, kron,
                         rearrange)

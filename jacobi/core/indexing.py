@@ -313,6 +313,11 @@ class Onehot(Expr):
         return p.be.fmt("onehot", i=p.ref(y, ATOM) + "[:, 0][..., None]", v=p.size(self.shape[1]),
                         like=_float_like(p))
 
+    def _summed_times(self, p, L) -> str:
+        # sum(onehot(y) * L) is the sum of L[i, y_i]: a gather, no one-hot array, and -inf or nan entries of L
+        # off the targets (log-probabilities that underflow) do not make it nan
+        return p.be.fmt("pick_sum", x=p.ref(L, 0), i=p.ref(self.args[0], ATOM))
+
     def _explicit(self, ev):
         y = ev(self.args[0])
         V = ev.dims((self.shape[1], ONE))[0]

@@ -106,16 +106,58 @@ class MatMul(Expr):
         return g
 
 
-def matmul(*factors) -> Expr:
-    if not factors:
+def factors(e: Expr) -> list:
+    """The factors of a product, nested products spliced in ((A B) C reads A, B, C); a product of 1 x 1
+    inside a longer one (A (u^T v) B) is one factor, as it is written."""
+    if not isinstance(e, MatMul):
+        return [e]
+    out = []
+    for a in e.args:
+        out.extend(_spliced(a))
+    return out
+
+
+def _spliced(a: Expr) -> list:
+    return factors(a) if isinstance(a, MatMul) and not a.is_scalar else [a]
+
+
+def _spread_at(fs) -> int | None:
+    """The position i of a chain where a column of ones meets a row (1 r^T) or a column meets a row of
+    ones (c 1^T): the product is the outer product of fs[:i+1] and fs[i+1:] there.  None where it has
+    none, or where the chain is that outer product alone."""
+    if len(fs) < 3:
+        return None
+    for i in range(len(fs) - 1):
+        a, b = fs[i], fs[i + 1]
+        if a.shape[1] == 1 and b.shape[0] == 1 and not a.is_scalar and not b.is_scalar \
+                and (isinstance(a, Ones) or isinstance(b, Ones)):
+            return i
+    return None
+
+
+def _associated(fs) -> Expr:
+    """A chain of factors with its spreads kept apart: 1 1^T X is 1 (1^T X), the column sums spread over
+    the rows, and X 1 1^T is (X 1) 1^T, never the product of X with an n x n ones matrix (the course's
+    b 1^T and the batch's 1 mu^T are outer products; their sides are computed first)."""
+    if len(fs) == 1:
+        return fs[0]
+    i = _spread_at(fs)
+    if i is None:
+        return MatMul._new((), tuple(fs))
+    return MatMul._new((), (_associated(fs[:i + 1]), _associated(fs[i + 1:])))
+
+
+def matmul(*factors_) -> Expr:
+    if not factors_:
         raise JacobiError("matmul needs at least one factor")
-    out = as_expr(factors[0], "a matrix product")
-    for f in factors[1:]:
+    out = as_expr(factors_[0], "a matrix product")
+    fs = factors(out) if isinstance(out, MatMul) else [out]
+    for f in factors_[1:]:
         f = as_expr(f, "a matrix product")
         sizerules.MATMUL.check(out, f)
-        parts = (out.args if isinstance(out, MatMul) else (out,)) + (f.args if isinstance(f, MatMul) else (f,))
-        out = MatMul._new((), parts)
-    return out
+        fs.extend(factors(f))
+        out = MatMul._new((), tuple(fs))
+    return out if len(factors_) == 1 else _associated(fs)
 
 
 @primitive
@@ -192,7 +234,13 @@ class Sum(Call):
         return ones(1, numel(self.args[0].shape)), self.rules["x"]
 
     def _code(self, p):
-        return f"{p.np}.sum({p.ref(self.args[0], 0)})"
+        x = self.args[0]
+        if isinstance(x, Hadamard) and x not in p.temps:  # a factor may know its sum: sum(onehot(y) * L)
+            for k, f in enumerate(x.args):
+                if hasattr(f, "_summed_times"):
+                    rest = x.args[:k] + x.args[k + 1:]
+                    return f._summed_times(p, rest[0] if len(rest) == 1 else Hadamard._new((), rest))
+        return f"{p.np}.sum({p.ref(x, 0)})"
 
     def _explicit(self, ev):
         return sp.Matrix([[sum(ev(self.args[0]))]])
@@ -328,5 +376,5 @@ def log_softmax(x, axis: int = 0) -> Expr:
 # The nodes these operations build on; their modules are loaded with this one (core/__init__.py).
 from .axis import axis_of, axis_softmax_jacobian, sum_along  # noqa: E402
 from .blocks import SoftmaxJacobian, Vec, apply_linear, diag, reshape_like  # noqa: E402
-from .elementwise import add, neg, smul  # noqa: E402
+from .elementwise import Hadamard, add, neg, smul  # noqa: E402
 from .kronecker import kron  # noqa: E402

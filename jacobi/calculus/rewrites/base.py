@@ -75,16 +75,24 @@ class Identities:
 
 
 def _flat(e) -> list:
-    """e's operands, with those of a nested node of its own kind spliced in: (A B) C reads A, B, C."""
+    """e's operands, with those of a nested node of its own kind spliced in: (A B) C reads A, B, C (a
+    product's spreads, 1 (1^T X), read 1, 1^T, X)."""
     out = []
     for a in e.args:
-        out.extend(a.args if isinstance(a, type(e)) else (a,))
+        if isinstance(a, type(e)):
+            out.extend(P.factors(a) if isinstance(a, P.MatMul) else a.args)
+        else:
+            out.append(a)
     return out
 
 
 def _flattened(e):
     """e with its nested nodes of its own kind spliced in, or None where it has none.  The other
-    rewrites of sums and products read the operands flattened (``_flat``): this one alone flattens."""
+    rewrites of sums and products read the operands flattened (``_flat``): this one alone flattens.
+    A product is associated as the constructor does it: flat, but for its spreads (``P.matmul``)."""
+    if isinstance(e, P.MatMul):
+        out = P.matmul(*e.args)
+        return out if out is not e else None
     args = _flat(e)
     return type(e)._new(e.params, tuple(args)) if len(args) != len(e.args) else None
 

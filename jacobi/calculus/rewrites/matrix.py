@@ -336,7 +336,8 @@ def ones_ones(a, b, n, ctx):
 @PAIRS.rule(Rule("outer product of ones", "1_m 1_n^T = ones(m, n)",
                  r"\mathbf{1}_{m} \mathbf{1}_{n}^{\top} = \mathbf{1}_{m \times n}"))
 def ones_outer(a, b, n, ctx):
-    if isinstance(a, P.Ones) and isinstance(b, P.Ones) and a.shape[1] == 1 and b.shape[0] == 1:
+    # only where the product is that outer product: 1 1^T X stays 1 (1^T X), no ones matrix multiplies
+    if n == 2 and isinstance(a, P.Ones) and isinstance(b, P.Ones) and a.shape[1] == 1 and b.shape[0] == 1:
         return P.ones(a.shape[0], b.shape[1])
     return None
 
