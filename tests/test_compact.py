@@ -100,8 +100,8 @@ def check_value(bp, inputs, form, of, seed=0):
 def test_batch_norm_dx_through_dy():
     bp, ins = norm_program(0)
     form = bp.compact("x", through=["y"])
-    assert str(form) == ("(ones(n) @ gamma) * (ones(n) @ rstd) * (n * dy - ones(n) @ ones(n).T @ dy"
-                         " - xhat * (ones(n) @ ones(n).T @ (dy * xhat))) / n")
+    assert str(form) == ("(ones(n) @ gamma) * (ones(n) @ rstd) * (n * dy - ones(n) @ (ones(n).T @ dy)"
+                         " - xhat * (ones(n) @ (ones(n).T @ (dy * xhat)))) / n")
     check_value(bp, ins, form, "x")
 
 
@@ -109,8 +109,8 @@ def test_batch_norm_bessel_is_karpathys_line():
     # dhprebn = bngain*bnvar_inv/n * (n*dhpreact - dhpreact.sum(0) - n/(n-1)*bnraw*(dhpreact*bnraw).sum(0))
     bp, ins = norm_program(0, ddof=1)
     form = bp.compact("x", through=["y"])
-    assert str(form) == ("(ones(n) @ gamma) * (ones(n) @ rstd) * (n * dy - ones(n) @ ones(n).T @ dy"
-                         " - n/(n - 1) * (xhat * (ones(n) @ ones(n).T @ (dy * xhat)))) / n")
+    assert str(form) == ("(ones(n) @ gamma) * (ones(n) @ rstd) * (n * dy - ones(n) @ (ones(n).T @ dy)"
+                         " - n/(n - 1) * (xhat * (ones(n) @ (ones(n).T @ (dy * xhat))))) / n")
     check_value(bp, ins, form, "x", seed=1)
 
 
@@ -194,8 +194,8 @@ def makemore_program():
 def test_makemore_compact_forms():
     bp, ins = makemore_program()
     form = bp.compact("hprebn", through=["hpreact"])
-    assert str(form) == ("(ones(n) @ bngain) * (ones(n) @ bnvar_inv) * (n * dhpreact - ones(n) @ ones(n).T @ "
-                         "dhpreact - n/(n - 1) * (bnraw * (ones(n) @ ones(n).T @ (dhpreact * bnraw)))) / n")
+    assert str(form) == ("(ones(n) @ bngain) * (ones(n) @ bnvar_inv) * (n * dhpreact - ones(n) @ (ones(n).T @ "
+                         "dhpreact) - n/(n - 1) * (bnraw * (ones(n) @ (ones(n).T @ (dhpreact * bnraw))))) / n")
     assert str(bp.compact("logits")) == "(probs - onehot(Yb, V)) / n"
     assert isinstance(bp.compact("logit_maxes"), P.Zero)
     assert isinstance(bp.compact("b1"), P.Zero)  # batch norm removes the bias before it
