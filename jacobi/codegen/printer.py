@@ -150,6 +150,20 @@ class CodePrinter:
             return f"{self.ref(fs[0], MUL)} * {self.ref(fs[1], MUL + 1)}"
         return self._chain_code(self._diagonals(fs))
 
+    def picked_sum(self, x: Expr) -> str | None:
+        """sum(onehot(y) * L) as the sum of the gather L[arange(n), y]: one entry per row, no one-hot
+        matrix (the mean negative log-likelihood of integer targets).  None where x is no such product."""
+        if not isinstance(x, P.Hadamard) or x in self.temps:
+            return None
+        hot = [a for a in x.args if isinstance(a, P.Onehot)]
+        if len(hot) != 1:
+            return None
+        rest = [a for a in x.args if a is not hot[0]]
+        L = rest[0] if len(rest) == 1 else P.Hadamard._new((), tuple(rest))
+        y = hot[0].args[0]
+        picked = self.be.fmt("pick", x=self.ref(L, ATOM), n=self.size(x.shape[0]), i=self.ref(y, ATOM) + "[:, 0]")
+        return f"{self.np}.sum({picked})"
+
     def diagonal_sum(self, e) -> str | None:
         """M + diag(d) (or M - diag(d)) for a square M that the code computes afresh: d is added to M's
         diagonal in place, by a helper, and the diagonal matrix is never built.  None where the sum has no
@@ -249,7 +263,10 @@ class CodePrinter:
             rep[s] = sp.Symbol(self.sizes[s])
         from sympy.printing.pycode import pycode
 
-        return pycode(v.xreplace(rep))
+        code = pycode(v.xreplace(rep))
+        if "math." in code:  # sqrt(d) of a size is math.sqrt(_d): the module comes with the code
+            self.need({"math": "import math\n"})
+        return code
 
     def constant(self, v) -> str:
         """A constant: a plain number as an operand of arithmetic over variables, whose arrays give it
@@ -321,8 +338,9 @@ def _has_full(e) -> bool:
 def _full(a, shape) -> bool:
     if isinstance(a, (P.Ones, P.Broadcast, P.Const)) or a.shape != shape:
         return False
-    if isinstance(a, P.MatMul) and any(isinstance(f, P.Ones) for f in a.args):
-        return False
+    if isinstance(a, P.MatMul) and any(isinstance(f, P.Ones) and f.shape[0] != 1 for f in a.args[:1]) \
+            or isinstance(a, P.MatMul) and any(isinstance(f, P.Ones) and f.shape[1] != 1 for f in a.args[-1:]):
+        return False  # a spread (1 r, c 1^T, 1 1^T M) is a row or a column until it broadcasts; a sum 1^T M is full
     if (a.elementwise and not isinstance(a, P.Apply)) or isinstance(a, P.Scale):
         return _has_full(a)
     return True

@@ -192,7 +192,8 @@ class Sum(Call):
         return ones(1, numel(self.args[0].shape)), self.rules["x"]
 
     def _code(self, p):
-        return f"{p.np}.sum({p.ref(self.args[0], 0)})"
+        x = self.args[0]
+        return p.picked_sum(x) or f"{p.np}.sum({p.ref(x, 0)})"
 
     def _explicit(self, ev):
         return sp.Matrix([[sum(ev(self.args[0]))]])
