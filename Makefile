@@ -23,7 +23,7 @@ derivations: $(STAMP)
 	$(PY) -m jacobi.derivations derivations
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check jacobi tests
+	$(VENV)/bin/ruff check jacobi tests bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
@@ -32,3 +32,4 @@ bench: $(STAMP)
 	$(PY) bench/bench_backprop.py
 	$(PY) bench/bench_depth.py
 	$(PY) bench/bench_second.py
+	$(PY) bench/bench_layers.py

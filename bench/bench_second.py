@@ -18,7 +18,7 @@ import jacobi as jc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference  # noqa: E402
-from timing import fmt_time, interleaved, machine_line  # noqa: E402
+from timing import fmt_time, machine_line, two_groups  # noqa: E402
 
 
 def _jax():
@@ -162,20 +162,9 @@ def bench_case(case, v, rounds, jax, torch):
     comp = _competitors(case, v, jax, torch)
     hess = {"jacobi": lambda: fh(*col), "hand": case.hand_h}
     hvps = {"jacobi": lambda: fhv(*col, vcol), "hand": lambda: case.hand_hvp(v), "gradient": lambda: fg(*col)}
-    th, tv = _two_groups(hess, {k: a for k, (a, b) in comp.items()}, rounds), \
-        _two_groups(hvps, {k: b for k, (a, b) in comp.items()}, rounds)
+    th, tv = two_groups(hess, {k: a for k, (a, b) in comp.items()}, rounds), \
+        two_groups(hvps, {k: b for k, (a, b) in comp.items()}, rounds)
     return th, tv, symbolic
-
-
-def _two_groups(numpy_fns: dict, others: dict, rounds: int, budget: float = 0.02) -> dict:
-    """jacobi and the numpy implementations interleaved with each other, then jax and torch interleaved
-    with jacobi: torch's worker threads keep spinning after a call and slow whatever runs next on two
-    cores, so jacobi's time (and every ratio) is the one measured beside numpy only."""
-    t = interleaved(numpy_fns, rounds, budget)
-    if others:
-        t2 = interleaved({"jacobi": numpy_fns["jacobi"], **others}, rounds, budget)
-        t.update({k: t2[k] for k in others})
-    return t
 
 
 def _ratio(a, b):
@@ -239,7 +228,7 @@ def bench_network(rounds):
             return torch.func.jvp(torch.func.grad(tcost, argnums=(0, 1, 2, 3)), tp, tV)[1]
 
         others["torch"] = thvp
-    t = _two_groups(fns, others, rounds, 0.05)
+    t = two_groups(fns, others, rounds, 0.05)
     cells = ["784-128-10 network, batch 128", "HVP, cost and gradient", fmt_time(t["jacobi"]), fmt_time(t["hand"]),
              _ratio(t["jacobi"], t["hand"])]
     for k in ("jax", "torch"):

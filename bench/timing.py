@@ -31,6 +31,17 @@ def interleaved(fns: dict, rounds: int, budget: float) -> dict:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def two_groups(numpy_fns: dict, others: dict, rounds: int, budget: float = 0.02) -> dict:
+    """jacobi and the numpy implementations interleaved with each other, then the others (jax, torch)
+    interleaved with jacobi: torch's worker threads keep spinning after a call and slow whatever runs next
+    on two cores, so jacobi's time (and every ratio) is the one measured beside numpy only."""
+    t = interleaved(numpy_fns, rounds, budget)
+    if others:
+        t2 = interleaved({"jacobi": numpy_fns["jacobi"], **others}, rounds, budget)
+        t.update({k: t2[k] for k in others})
+    return t
+
+
 def fmt_time(t: float) -> str:
     return f"{t * 1e6:.1f} us" if t < 1e-3 else f"{t * 1e3:.2f} ms"
 

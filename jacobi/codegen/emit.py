@@ -35,14 +35,35 @@ def _uses(roots) -> dict:
     for r in roots:
         count[r] = count.get(r, 0) + 1
     seen = set()
+    order = []
     for r in roots:
         for n in r.walk():
             if id(n) in seen:
                 continue
             seen.add(id(n))
+            order.append(n)
             for a in n.args:
                 count[a] = count.get(a, 0) + 1
+    # a spread row or column is never named (naming it would build the full array, where broadcasting
+    # needs none): its uses are its operand's, which is named instead where it is shared
+    for n in reversed(order):  # parents before children
+        row = spread_operand(n)
+        if row is not None and count.get(n, 0) > 1:
+            count[row] += count[n] - 1
     return count
+
+
+def spread_operand(n: Expr):
+    """r of the spread row 1 r (a (1, d) row over n rows) or c of the spread column c 1^T; else None.
+    Generated code broadcasts them in place: 1 r is r beside an (n, d) operand."""
+    if not isinstance(n, P.MatMul) or len(n.args) != 2:
+        return None
+    a, b = n.args
+    if isinstance(a, P.Ones) and a.shape[1] == 1 and a.shape[0] != 1 and b.shape[0] == 1:
+        return b
+    if isinstance(b, P.Ones) and b.shape[0] == 1 and b.shape[1] != 1 and a.shape[1] == 1:
+        return a
+    return None
 
 
 def _targets(target: str) -> list:
@@ -69,6 +90,7 @@ def emit(lines: list, printer: CodePrinter, *, keep: set = frozenset(), indent: 
     k = 0
     named = {}  # expression -> target that holds it
     inline: dict = {}  # node -> how deep its code nests until a name (MAX_INLINE caps it: Python's parser has a limit)
+    made: set = set()  # the temporaries named here
     for ln in lines:
         for n in ln.expr.walk():
             if not n.args or n in printer.temps or n in named:
@@ -77,18 +99,21 @@ def emit(lines: list, printer: CodePrinter, *, keep: set = frozenset(), indent: 
             inline[n] = 1 + max(inline.get(a, 0) for a in n.args)
             if n is ln.expr:
                 continue
-            shared = uses.get(n, 0) > 1 and not isinstance(n, (P.Transpose, P.Broadcast)) and not _cheap(n)
+            shared = uses.get(n, 0) > 1 and not isinstance(n, (P.Transpose, P.Broadcast)) and not _cheap(n) \
+                and spread_operand(n) is None
             if shared or inline[n] >= MAX_INLINE:
                 inline[n] = 0
                 name = f"_t{k}"
                 k += 1
                 code, read = _printed(n, printer)
                 out.append((name, code, "", read))
+                made.add(name)
                 printer.temps[n] = name
         code, read = _printed(ln.expr, printer)
         out.append((ln.target, code, ln.comment, read))
         printer.temps[ln.expr] = ln.target
         named[ln.expr] = ln.target
+    out = _live(out, made)
     # liveness: delete each assigned name after the statement that last reads it
     last: dict = {}
     for i, (_, _, _, read) in enumerate(out):
@@ -102,6 +127,17 @@ def emit(lines: list, printer: CodePrinter, *, keep: set = frozenset(), indent: 
         if dead:
             text.append(f"{indent}del {', '.join(sorted(dead))}")
     return text
+
+
+def _live(out: list, made: set) -> list:
+    """The statements without the temporaries that no statement reads: a node counted as shared may be
+    printed otherwise where it is used (the one-hot matrix of sum(onehot(y) * L), a gather)."""
+    while True:
+        read = {t for *_, r in out for t in r}
+        dead = [i for i, (name, *_) in enumerate(out) if name in made and name not in read]
+        if not dead:
+            return out
+        out = [o for i, o in enumerate(out) if i not in set(dead)]
 
 
 def _cheap(n):

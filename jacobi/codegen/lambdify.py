@@ -140,7 +140,7 @@ def _result(o, scalar: bool, flat: bool, copy: bool):
     return o.reshape(-1) if flat else o
 
 
-_ARG_LINE = re.compile(r"^    (\w+) = _arg\(\1, '[^']*', \d\)\n", re.M)
+_ARG_LINE = re.compile(r"^    (\w+) = (?:_arg\(\1, '[^']*', \d\)|_indices\(\1, '[^']*'\))\n", re.M)
 
 
 def _fast_path(source: str, ns: dict, be: Backend):
@@ -165,7 +165,8 @@ class Lambdified:
     code and returns its arrays as they are: only an output that may share an argument's memory
     (the argument itself, a view of it) or another output's is copied.  Arguments of shapes and
     dtypes already checked, given as numpy arrays the code takes as they are (2-D floating arrays,
-    0-d for a scalar), go straight to the body without the argument lines (numpy's backend)."""
+    0-d for a scalar, 2-D integer arrays for index matrices), go straight to the body without the
+    argument lines (numpy's backend); an index matrix's entries are still checked in range."""
 
     def __init__(self, args, outputs, single, src, helpers, be: Backend = BACKENDS["numpy"]):
         self.args = args
@@ -181,9 +182,9 @@ class Lambdified:
         self._spec = [_spec(s) for s in args]
         self._checked: dict = {}  # argument shapes already checked -> whether a vector came 1-D
         self._vectors = {i for i, s in enumerate(args) if not s.is_scalar and s.shape[1] == 1}
+        self._index = {i for i, s in enumerate(args) if P.is_indices(s)}  # integer arrays, checked in range
         # per output: (scalar, a column that comes back 1-D when a vector was given 1-D)
         self._outs = [(e.is_scalar, e.shape[1] == 1 and e.shape[0] != 1) for e in outputs]
-        self._one_matrix = single and not outputs[0].is_scalar
         self._fast, self._key = _fast_path(self.source, ns, be) if args else (None, None)
         self._plain: dict = {}  # (class, shape, dtype) of each argument -> True: the body takes them as they are
 
@@ -216,19 +217,24 @@ class Lambdified:
 
     def _takes_as_is(self, values) -> bool:
         """Whether the argument lines would pass every value through unchanged: numpy floating arrays,
-        2-D (0-d for a scalar)."""
-        return all(v.__class__ is np.ndarray and v.dtype.kind == "f" and v.ndim == (0 if scalar else 2)
-                   for (_, scalar, _), v in zip(self._spec, values))
+        2-D (0-d for a scalar), and 2-D integer arrays for index matrices."""
+        return all(v.__class__ is np.ndarray and v.dtype.kind == ("i" if k in self._index else "f")
+                   and v.ndim == (0 if scalar else 2) for k, ((_, scalar, _), v) in enumerate(zip(self._spec, values)))
 
     def _results(self, outs, values, flat: bool):
-        if self._one_matrix and not flat:  # the common case at once: one array the code just made
-            o = outs[0]
-            if o.__class__ is np.ndarray and o.base is None:
-                for v in values:
-                    if o is v:
+        if not flat:  # the common case at once: arrays the code just made, numpy scalars
+            res = []
+            seen = set(map(id, values))
+            for (scalar, _), o in zip(self._outs, outs):
+                if o.__class__ is np.ndarray and not scalar and o.base is None:
+                    if id(o) in seen:
                         break
-                else:
-                    return o
+                    seen.add(id(o))
+                elif not (scalar and isinstance(o, np.generic)):
+                    break
+                res.append(o)
+            else:
+                return res[0] if self.single else tuple(res)
         res = [_result(o, scalar, flat and column, _shared(o, values, outs[:i]))
                for i, ((scalar, column), o) in enumerate(zip(self._outs, outs))]
         return res[0] if self.single else tuple(res)

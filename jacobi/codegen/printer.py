@@ -320,8 +320,9 @@ def _has_full(e) -> bool:
 def _full(a, shape) -> bool:
     if isinstance(a, (P.Ones, P.Broadcast, P.Const)) or a.shape != shape:
         return False
-    if isinstance(a, P.MatMul) and any(isinstance(f, P.Ones) for f in a.args):
-        return False
+    if isinstance(a, P.MatMul) and any(isinstance(f, P.Ones) and f.shape[0] != 1 for f in a.args[:1]) \
+            or isinstance(a, P.MatMul) and any(isinstance(f, P.Ones) and f.shape[1] != 1 for f in a.args[-1:]):
+        return False  # a spread (1 r, c 1^T, 1 1^T M) is a row or a column until it broadcasts; a sum 1^T M is full
     if (a.elementwise and not isinstance(a, P.Apply)) or isinstance(a, P.Scale):
         return _has_full(a)
     return True

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .. import core as P
 from ..codegen.backends import backend as _backend
 from ..codegen.lambdify import Lambdified, generate
-from ..core.expr import Expr, deep, describe
+from ..core.expr import Expr, deep, describe, rewrite
 from ..core.lets import Let, program_of
 from ..core.shapes import JacobiError
 from .rows import output_forms
@@ -73,6 +73,30 @@ def _comment(eq) -> str:
     return f"d{eq.loss}/d{eq.of}, through {through}"
 
 
+def _through_lets(lines: list, defs: dict) -> list:
+    """The program's lines with each subexpression that is an earlier let's definition replaced by the let
+    (var(X)'s X - mean(X) is the let xc = X - mu, once mu = mean(X) is a let too), so that it is computed
+    once; and softmax(z) written exp(log_softmax(z)) where the program computes log_softmax(z) too (one
+    exp over z, not two)."""
+    logs = {(n.args[0], n.params[0]) for _, e, _ in lines for n in e.walk() if isinstance(n, P.LogSoftmax)}
+    by_def: dict = {}
+    out = []
+    for v, e, c in lines:
+        def through(n, own=e):
+            if n is not own and n in by_def:
+                return by_def[n]
+            if isinstance(n, P.Softmax) and (n.args[0], n.params[0]) in logs:
+                return P.exp(P.log_softmax(n.args[0], n.params[0]))
+            return None
+
+        written = rewrite(e, through)
+        out.append((v, written, c))
+        if v in defs:
+            by_def.setdefault(e, v)
+            by_def.setdefault(written, v)
+    return out
+
+
 @deep
 def program_function(bp, inputs, outputs, backend: str = "numpy") -> ProgramFunction:
     be = _backend(backend)
@@ -85,6 +109,7 @@ def program_function(bp, inputs, outputs, backend: str = "numpy") -> ProgramFunc
     lines = [(v, d, "") for v, d in bp.program.defs.items()]
     # f'(z) through a let a = f(z) where the function has such a form (1 - a^2 for tanh), as in the network code
     lines += [(eq.lhs, output_forms(eq.rhs, bp.program.defs), _comment(eq)) for eq in bp.equations]
+    lines = _through_lets(lines, bp.program.defs)
     # the ones the outputs need, read backwards
     need = {s for o in outs for s in o.symbols()}
     kept = []
