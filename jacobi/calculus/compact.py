@@ -197,7 +197,7 @@ class _Compactor:
         for _ in range(_ROUNDS):
             subs = dict(elim)
             for (axis, v), s in list(self.sums.items()):  # in the order made: inner sums first
-                if s not in keep:
+                if s not in keep and s not in elim:
                     w = v.xreplace(subs)
                     if w != v:
                         subs[s] = self.reduction(w, axis, self.lowered[s][2])

@@ -50,28 +50,23 @@ def _negative_const(k: Expr) -> bool:
 
 
 def solve(L: sp.Symbol, d: sp.Expr, C):
-    """(O, O through L) where the lifted definition d of the let L is O^k m (m free of O), (O + a)^k or
-    O + a, O an operand of L's shape (a let or a leaf, not a sum); None otherwise."""
+    """(O, O through L) where the lifted definition d of the let L is O^k m (m free of O), (c O + a)^k or
+    c O + a, O an operand of L's shape (a let, a leaf, or a sum along an axis such as 1^T (xc * xc) in
+    rstd = (1^T (xc * xc) / (n - 1) + eps)^(-1/2)); None otherwise."""
     shape = C.shapes[L]
 
     def candidate(o):
-        return o.is_Symbol and isinstance(C.lowered.get(o), Expr) and C.shapes[o] == shape
+        return o.is_Symbol and o in C.lowered and C.shapes[o] == shape and o != L
 
-    if d.is_Add:
-        own = [a for a in d.args if candidate(a)]
-        if len(own) == 1:
-            rest = d - own[0]
-            if own[0] not in rest.free_symbols:
-                return own[0], L - rest
-        return None
     base, k = (d.base, d.exp) if d.is_Pow else (d, sp.S.One)
     if not k.is_Rational or k == 0 or not (1 / k).is_integer or (1 / k < 0 and not L.is_positive):
         return None  # L ** (1/k) is a power of L (no root taken), and a positive L where it divides
-    root = L ** (1 / k)
-    if base.is_Add:
-        own = [a for a in base.args if candidate(a)]
-        if len(own) == 1 and own[0] not in (base - own[0]).free_symbols:
-            return own[0], root - (base - own[0])
+    if base.is_Add:  # c O + a = L ** (1/k): O = (L ** (1/k) - a) / c
+        for o in sorted(filter(candidate, base.free_symbols), key=sp.default_sort_key):
+            a, co = base.as_independent(o, as_Add=True)
+            c = sp.cancel(co / o)
+            if o not in c.free_symbols and _divisible(c):
+                return o, (L ** (1 / k) - a) / c
         return None
     powers = d.as_powers_dict()
     own = [o for o in powers if candidate(o) and powers[o].is_Rational and powers[o] != 0]
@@ -80,11 +75,20 @@ def solve(L: sp.Symbol, d: sp.Expr, C):
         m = sp.Mul(*[b ** e for b, e in powers.items() if b != o])
         # o = (L / m) ** (1/j) holds where nothing divided by is zero: the factors of m with a positive
         # power must be positive (rstd in xc = xhat / rstd; not gamma in xhat = y / gamma)
-        divides = [b for b, e in m.as_powers_dict().items() if e.is_positive or not e.is_number]
-        if o not in m.free_symbols and (1 / j).is_integer and all(b.is_positive for b in divides) \
-                and (1 / j > 0 or L.is_positive):
+        if o not in m.free_symbols and (1 / j).is_integer and _divisible(m) and (1 / j > 0 or L.is_positive):
             return o, (L / m) ** (1 / j)
     return None
+
+
+def _divisible(c: sp.Expr) -> bool:
+    """Dividing by c is safe: each factor with a positive power is positive, or a number or a size
+    expression that is never zero (1 / (n - 1) is not; a parameter gamma may be)."""
+    for b, e in c.as_powers_dict().items():
+        if e.is_number and not e.is_positive:
+            continue  # a factor c divides by: multiplied back
+        if not (b.is_positive or (b.is_zero is False and not any(s.name.startswith("_") for s in b.free_symbols))):
+            return False
+    return True
 
 
 __all__ = ["positive", "solve"]
