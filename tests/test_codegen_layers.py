@@ -59,7 +59,8 @@ def test_batchnorm_code_broadcasts_rows_and_agrees_with_the_one_liner(var_of_x):
     body = _body(fn)
     # the spread rows gamma, rstd and the means broadcast in place: no ones array anywhere
     assert "ones(" not in body, body
-    assert "mu = X.sum(axis=0, keepdims=True) / (_n)\n" in body
+    # the mean is a sum over the rows divided by n (the sum shared with var(X)'s own mean where it has one)
+    assert re.search(r"mu = (X\.sum\(axis=0, keepdims=True\)|_t\d+) / \(_n\)\n", body), body
     # var(X)'s X - mean(X) is the let xc: computed once
     assert body.count("X - mu") == 1, body
     for seed in range(3):
@@ -192,7 +193,7 @@ def test_attention_code_with_a_size_under_a_square_root_runs():
     O = jc.let("O", A @ V)
     bp = jc.backprop(jc.sum(O * dO))
     fn = bp.function([Q, K, V, M, dO], [bp.loss, "grad:Q", "grad:K", "grad:V"])
-    assert re.search(r"^import math$", fn.source, re.M)
+    assert "math." not in fn.source  # sqrt(d) of a size is plain arithmetic: no module to import
     rng = np.random.default_rng(4)
     T, d = 6, 4
     Qv, Kv, Vv, dOv = (rng.normal(size=(T, d)) for _ in range(4))
