@@ -97,8 +97,8 @@ def test_the_maximum_goes_to_the_first_entry_that_attains_it():
 
 def test_row_softmax_pulls_back_in_compact_form():
     A = jc.softmax(X, axis=1)
-    assert str(jc.gradient(jc.sum(A * G), X)) == "(G - (G * softmax(X, 1)) @ ones(n, n)) * softmax(X, 1)"
-    assert str(jc.gradient(jc.sum(jc.log_softmax(X, axis=1) * G), X)) == "G - (G @ ones(n, n)) * softmax(X, 1)"
+    assert str(jc.gradient(jc.sum(A * G), X)) == "(G - (G * softmax(X, axis=1)) @ ones(n, n)) * softmax(X, axis=1)"
+    assert str(jc.gradient(jc.sum(jc.log_softmax(X, axis=1) * G), X)) == "G - (G @ ones(n, n)) * softmax(X, axis=1)"
     assert str(jc.gradient(jc.sum(jc.log_softmax(X, axis=0) * G), X)) == "G - (ones(m, m) @ G) * softmax(X)"
     for f in (jc.sum(A * G), jc.sum(jc.log_softmax(X, axis=1) * G), jc.sum(jc.softmax(X.T, axis=0) * G.T)):
         assert jc.check_gradient(f, [X], sizes=SIZES).ok

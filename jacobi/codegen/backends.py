@@ -120,6 +120,7 @@ class Backend:
     gather: str = "{c}[{i}].reshape({n}, {w})"
     scatter_add: str = "_scatter_add({g}, {i}, {v}, {e})"
     onehot: str = "{np}.asarray({np}.arange({v}) == {i}{like})"
+    concat: str = "{np}.concatenate([{xs}], axis={a})"  # the blocks {xs} (a list's items) along axis {a}
     helpers: dict = field(default_factory=dict)  # support functions, included where the code calls them
     # the generated code may branch on array values (a target check that raises); False where the code is
     # traced (jax.jit), so that values are not known when it runs
@@ -366,6 +367,7 @@ register_backend(Backend(
     scatter_add="torch.zeros(({v}, {e}), dtype={g}.dtype, device={g}.device).index_add_(0, {i}.reshape(-1), "
                 "{g}.reshape(-1, {e}))",
     onehot="torch.asarray(torch.arange({v}, device={i}.device) == {i}{like})",
+    concat="torch.cat([{xs}], dim={a})",
     helpers={"_commutation": _rename(_COMMUTATION, "np", "torch"), "_norm2": _rename(_NORM2, "np", "torch"),
              "_gram": _GRAM, "_plus_diagonal": _rename(_PLUS_DIAGONAL, "np", "torch"),
              "_power_sum": _rename(_POWER_SUM, "np", "torch").replace("concatenate(", "cat(").replace("axis=", "dim="),
