@@ -34,6 +34,8 @@ from .core import (
     arccos,
     arcsin,
     arctan,
+    cols,
+    concat,
     cos,
     diag,
     dot,
@@ -56,6 +58,7 @@ from .core import (
     ones,
     primitive,
     relu,
+    rows,
     scalar,
     scatter_add,
     sigmoid,
@@ -101,14 +104,13 @@ from .parse import ParseError, parse
 __all__ = [
     "Activation", "AdjointEquation", "Attention", "BACKENDS", "Backend", "Backprop", "BatchNorm", "COSTS", "Cost",
     "Dense", "Derivation", "ElementwiseFunction", "ElmanRNN", "Embedding", "Equation", "Expr", "JacobiError", "Layer",
-    "LayerNorm", "Network", "ParseError", "ProgramBackprop", "RMSNorm", "Residual", "Sequential", "ShapeError",
-    "Step", "abs",
-    "arccos", "arcsin", "arctan", "backprop", "check_gradient", "cos", "derive", "derive_hessian", "diag", "dot",
-    "elementwise", "embedding", "exp", "explicit", "eye", "functions", "gradient", "hadamard", "hessian", "hvp",
-    "identity", "indices", "inline", "is_convex", "jacobian", "lambdify", "latex", "let", "log", "matrix", "norm1",
-    "norm2", "onehot", "ones", "parse", "primitive", "register_backend", "register_callable", "register_cost",
-    "register_function", "relu", "scalar", "scatter_add", "sigmoid", "sign", "simplify", "sin", "softmax",
-    "softplus", "sqrt", "step", "sum", "tan", "tanh", "vector", "zeros",
+    "LayerNorm", "Network", "ParseError", "ProgramBackprop", "RMSNorm", "Residual", "Sequential", "ShapeError", "Step",
+    "abs", "arccos", "arcsin", "arctan", "backprop", "check_gradient", "cols", "concat", "cos", "derive",
+    "derive_hessian", "diag", "dot", "elementwise", "embedding", "exp", "explicit", "eye", "functions", "gradient",
+    "hadamard", "hessian", "hvp", "identity", "indices", "inline", "is_convex", "jacobian", "lambdify", "latex", "let",
+    "log", "matrix", "norm1", "norm2", "onehot", "ones", "parse", "primitive", "register_backend", "register_callable",
+    "register_cost", "register_function", "relu", "rows", "scalar", "scatter_add", "sigmoid", "sign", "simplify",
+    "sin", "softmax", "softplus", "sqrt", "step", "sum", "tan", "tanh", "vector", "zeros",
 ]
 
 

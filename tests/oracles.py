@@ -146,7 +146,7 @@ class Symbolic:
                 g = jc.gradient(self.f, wrt)
                 assert g.shape == wrt.shape, f"gradient of {self.f} wrt {wrt} has shape {g.shape}, not {wrt.shape}"
                 row = jc.jacobian(self.f, wrt)
-                assert row.shape == (1, wrt.shape[0] * wrt.shape[1]), f"jacobian row of {self.f} has shape {row.shape}"
+                assert row.shape == (1, jc.core.numel(wrt.shape)), f"jacobian row of {self.f} has shape {row.shape}"
                 d = (g, row)
             else:
                 J = jc.jacobian(self.f, wrt)

@@ -107,7 +107,8 @@ def test_every_shipped_primitive_is_differentiated_or_a_block():
     from jacobi.core import PRIMITIVES
 
     blocks = {"Symbol", "Const", "Zero", "Ones", "Identity", "Commutation", "Diag", "Kron", "SoftmaxJacobian",
-              "AxisSoftmaxJacobian", "KronJacobian", "Rearrange", "PowerSum", "EmbeddingJacobian", "Onehot"}
+              "AxisSoftmaxJacobian", "KronJacobian", "Rearrange", "PowerSum", "EmbeddingJacobian", "Onehot",
+              "SliceJacobian"}
     for name in shipped()["primitives"]:
         cls = PRIMITIVES[name]
         assert hasattr(cls, "local_jacobian") or name in blocks, name
@@ -169,10 +170,13 @@ def call_text(name: str, extra: int = 0) -> str:
     from jacobi.core import callables
 
     rec = callables.lookup(name)
-    names = [a.strip() for a in rec.args.split(",")][:max(rec.arity)]
-    args = [str(2 + i) if i in rec.sizes else "0" if i in rec.flags else n for i, n in enumerate(names)]
+    names = [a.strip() for a in rec.args.split(",") if a.strip() != "..."][:max(rec.arity)]
+    args = [str(2 + i) if i in rec.sizes else "0" if i in rec.flags else str(i - 1) if i in rec.offsets else n
+            for i, n in enumerate(names)]
     if name == "unvec":
         args[0] = "unvec_input"  # a column of 2 * 3 entries: its size is inferred
+    if rec.variadic:  # any number of arguments from the first arity on: one too few is the wrong arity
+        return f"{name}({', '.join(args[:rec.arity[0] - extra])})"
     return f"{name}({', '.join(args + ['x'] * extra)})"
 
 

@@ -101,6 +101,12 @@ def primitive_cases():
         ("scatter_add", jc.scatter_add(jc.embedding(W, Xi), Xi)),
         ("scatter_add jacobian", jc.jacobian(jc.scatter_add(jc.embedding(W, Xi) * jc.embedding(W, Xi), Xi), W)),
         ("onehot", jc.onehot(yi, "m")),
+        ("concat side by side", jc.concat([W, W @ A], axis=1)),
+        ("concat stacked", jc.concat([W, A], axis=0)),
+        ("cols", jc.cols(W, 1, 2)),
+        ("rows of a product", jc.rows(W @ A, 0, 1)),
+        ("slice jacobian", jc.jacobian(jc.cols(W, 0, 1), W)),
+        ("concat jacobian", jc.jacobian(jc.concat([W, A], axis=0), A)),
     ] + [(f"apply {name}", P.apply(jc.functions.FUNCTIONS[name], x))
          for name in shipped()["functions"] if name not in ("sigmoid", "sigmoid_prime")
          ] + [(f"cost {name}", jc.COSTS[name].expr(a_out, y)) for name in shipped()["costs"]]

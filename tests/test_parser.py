@@ -606,3 +606,59 @@ def test_fuzz_mutated_expressions(tree, data):
         elif i < len(chars):
             chars[i] = ch
     _parse_anything("".join(chars))
+
+
+# ---------------------------------------------------------------------------
+# Keyword arguments: name=value for the names that declare them (an axis, ddof)
+
+_KX = jc.matrix("X", "m", "n")
+
+
+@pytest.mark.parametrize("text, build, printed", [
+    ("sum(X, axis=0)", lambda: jc.sum(_KX, axis=0), None),
+    ("mean(X, axis=1)", lambda: jc.mean(_KX, axis=1), None),
+    ("var(X, axis=0, ddof=1)", lambda: jc.var(_KX, axis=0, ddof=1), None),
+    ("var(X, ddof=1)", lambda: jc.var(_KX, ddof=1), None),
+    ("var(X, 1, ddof=1)", lambda: jc.var(_KX, axis=1, ddof=1), None),
+    ("max(X, axis=1)", lambda: jc.max(_KX, axis=1), "max(X, axis=1)"),
+    ("max(X, axis=-2)", lambda: jc.max(_KX, axis=0), "max(X, axis=0)"),
+    ("argmax_mask(X, axis=0)", lambda: jc.argmax_mask(_KX, 0), "argmax_mask(X, axis=0)"),
+    ("softmax(X, axis=1)", lambda: jc.softmax(_KX, axis=1), "softmax(X, axis=1)"),
+    ("softmax(X, axis=0)", lambda: jc.softmax(_KX), "softmax(X)"),
+    ("log_softmax(X, axis=1)", lambda: jc.log_softmax(_KX, axis=1), "log_softmax(X, axis=1)"),
+    ("concat(X, 2 * X, axis=1)", lambda: jc.concat([_KX, 2 * _KX], axis=1), "concat(X, 2 * X, axis=1)"),
+    ("concat(X, X)", lambda: jc.concat([_KX, _KX]), "concat(X, X, axis=0)"),
+    ("cols(X, 0, 3)", lambda: jc.cols(_KX, 0, 3), "cols(X, 0, 3)"),
+])
+def test_keyword_arguments_build_what_the_api_builds_and_print_so(text, build, printed):
+    e = jc.parse(text, {"X": _KX})
+    assert e is build()
+    if printed is not None:
+        assert str(e) == printed
+    assert jc.parse(str(e), {"X": _KX}) is e  # the printed keyword reads back
+    assert jc.parse(text.replace("axis=", "axis = "), {"X": _KX}) is e  # spaces are tokens' business
+
+
+@pytest.mark.parametrize("text, column, message", [
+    ("sum(X, axs=0)", 8, "sum has no keyword argument 'axs' (it takes axis=)"),
+    ("dot(x, y, axis=0)", 11, "dot has no keyword argument 'axis' (it takes its arguments by position only)"),
+    ("sum(X, axis=0, axis=1)", 16, "the keyword argument axis= is given twice"),
+    ("sum(X, 0, axis=1)", 11, "axis is given twice in the call of sum at column 1: by position and as axis="),
+    ("var(X, axis=0, 1)", 16, "a positional argument follows the keyword argument axis="),
+    ("sum(X, axis=x)", 13, "axis= takes an integer, not x"),
+    ("sum(X, axis=1/2)", 13, "axis= takes an integer, not 1/2"),
+    ("sum(X, axis=)", 13, "expected a value after axis=, found ')'"),
+    ("sum(X, axis=2)", 1, "the axis of a reduction is 0"),
+    ("var(X, ddof=-1)", 1, "var's ddof is an integer >= 0"),
+    ("sigmoid(X, axis=1)", 12, "sigmoid has no keyword argument 'axis'"),
+    ("sum(axis=1)", 1, "sum takes 1 or 2 arguments"),
+])
+def test_keyword_argument_errors_have_a_column(text, column, message):
+    with pytest.raises(jc.ParseError) as err:
+        jc.parse(text)
+    assert err.value.column == column and message in str(err.value), str(err.value)
+
+
+def test_a_name_and_an_equals_sign_outside_a_call_is_still_refused():
+    with pytest.raises(jc.ParseError, match="only 'NAME = expression' at the start"):
+        jc.parse("x + (axis=1)")

@@ -357,7 +357,7 @@ def test_cross_entropy_with_integer_targets_over_a_program():
     bp = jc.backprop(loss)
     assert [s.name for s in bp.leaves] == ["X", "W", "b"]
     # the compact form, as written by hand: each row of a one-hot sums to one
-    assert str(bp.grad(logits)) == "softmax(logits, 1) - onehot(y, V)"
+    assert str(bp.grad(logits)) == "softmax(logits, axis=1) - onehot(y, V)"
     assert str(bp.grad(W)) == "X.T @ dlogits"
     fn = bp.function([X, W, b, y], [loss, "grad:logits", "grad:W", "grad:b"])
     rng = np.random.default_rng(3)

@@ -179,8 +179,8 @@ def test_constants_in_sympy_and_in_sizes_read_back(value):
     (lambda: P.unvec(P.vec(X), "m", "n"), "unvec(vec(X), m, n)", True),
     (lambda: P.commutation("m", "n") @ P.vec(X), "K(m, n) @ vec(X)", True),
     (lambda: P.softmax_jacobian(jc.softmax(X)), "softmax_jacobian(softmax(X))", True),
-    (lambda: P.Softmax._new((1,), (X,)), "softmax(X, 1)", True),  # the row-wise softmax
-    (lambda: P.log_softmax(X, axis=1), "log_softmax(X, 1)", True),
+    (lambda: P.Softmax._new((1,), (X,)), "softmax(X, axis=1)", True),  # the row-wise softmax
+    (lambda: P.log_softmax(X, axis=1), "log_softmax(X, axis=1)", True),
     (lambda: jc.gradient(jc.sum(W), W), "ones(m, n)", True),
     (lambda: P.broadcast(alpha, (n, P.ONE)) @ v.T, "(alpha * ones(n)) @ v.T", False),  # reads as alpha 1
     (lambda: P.broadcast(alpha, (n, P.ONE)) + P.broadcast(alpha * 2, (n, P.ONE)), "alpha * ones(n) + alpha * 2",
@@ -262,6 +262,9 @@ CASES = {  # name -> (the text that calls it, the expression jacobi's API builds
     "scatter_add": ("scatter_add(G, J, m)", lambda: jc.scatter_add(jc.matrix("G", "n", 2),
                                                                      jc.indices("J", "n", 2, "m"))),
     "onehot": ("onehot(t, m)", lambda: jc.onehot(jc.indices("t", "n", 1, "m"), "m")),
+    "concat": ("concat(W, A, axis=0)", lambda: jc.concat([W, A], axis=0)),
+    "cols": ("cols(W, 0, 1)", lambda: jc.cols(W, 0, 1)),  # n's columns: checked where the sizes are known
+    "rows": ("rows(A, 1, 2)", lambda: jc.rows(A, 1, 2)),
 }
 
 

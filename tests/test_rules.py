@@ -227,6 +227,14 @@ case("scatter_add", lambda S: (jc.scatter_add(jc.embedding(S.A, _ids(S)) ** 2, _
 case("onehot_targets", lambda S: (jc.sum(jc.onehot(_ids(S, 1, S.C.shape[0]), S.C.shape[0]) * jc.log(
     jc.sigmoid(S.A.T @ S.C.T))), [S.A, S.C]))
 
+# -- concatenation and slices (A m x n, P m x n, B n x k; sizes 2 and up) -----------------------
+case("concat_side_by_side", lambda S: (jc.concat([S.A, S.P, S.A], axis=1), [S.A, S.P]))
+case("concat_stacked", lambda S: (jc.sum(jc.tanh(jc.concat([S.A, S.B.T], axis=0)) ** 2), [S.A, S.B]))
+case("cols_of_a_product", lambda S: (jc.cols(S.A @ S.B, 1, 2), [S.A, S.B]))
+case("rows_times_scalar", lambda S: (jc.rows(S.x, 0, 2) * S.s, [S.x, S.s]))
+case("slice_of_a_concat", lambda S: (jc.cols(jc.concat([S.A, S.P], axis=1), 1, S.A.shape[1] + 1), [S.A, S.P]))
+
+
 # -- every registered primitive's own examples (a new primitive is picked up) -----------
 def example_cases(primitives=None, functions=None) -> list[tuple[str, str]]:
     """(id, text) for the examples every primitive of the registry declares (jacobi.core.PRIMITIVES), and

@@ -121,6 +121,7 @@ class Backend:
     scatter_add: str = "_scatter_add({g}, {i}, {v}, {e})"
     onehot: str = "{np}.asarray({np}.arange({v}) == {i}{like})"
     pick_sum: str = "{np}.sum({np}.take_along_axis({x}, {i}, axis=1))"  # sum_i {x}[i, {i}[i, 0]]: an index column
+    concat: str = "{np}.concatenate([{xs}], axis={a})"  # the blocks {xs} (a list's items) along axis {a}
     helpers: dict = field(default_factory=dict)  # support functions, included where the code calls them
     # the generated code may branch on array values (a target check that raises); False where the code is
     # traced (jax.jit), so that values are not known when it runs
@@ -368,6 +369,7 @@ register_backend(Backend(
                 "{g}.reshape(-1, {e}))",
     onehot="torch.asarray(torch.arange({v}, device={i}.device) == {i}{like})",
     pick_sum="torch.sum(torch.gather({x}, 1, {i}))",
+    concat="torch.cat([{xs}], dim={a})",
     helpers={"_commutation": _rename(_COMMUTATION, "np", "torch"), "_norm2": _rename(_NORM2, "np", "torch"),
              "_gram": _GRAM, "_plus_diagonal": _rename(_PLUS_DIAGONAL, "np", "torch"),
              "_power_sum": _rename(_POWER_SUM, "np", "torch").replace("concatenate(", "cat(").replace("axis=", "dim="),

@@ -106,6 +106,39 @@ def _factor_sizes(args, names: dict, sizes: dict) -> list:
     return lines
 
 
+def _conditions(args, exprs) -> list:
+    """What the sizes bound from the arguments must satisfy beyond naming one size once: a dimension that is
+    an expression in sizes (x of a + b entries) has its value; a slice whose stop the sizes do not keep
+    within its operand (cols(X, 0, 3) of an n-column X) is within it."""
+    out = [(d, "==", d, f"the argument {s.name} has {d} {('rows', 'columns')[axis]}")
+           for s in args for axis, d in enumerate(s.shape) if d.free_symbols and not d.is_Symbol]
+    out += [(stop, "<=", extent, f"{n} needs {stop} <= {extent}") for n, stop, extent in P.slice_bounds(exprs)]
+    return out
+
+
+def _check_conditions(conditions, bound: dict) -> None:
+    """Each condition at the bound sizes (name -> (value, argument)); one whose sizes are not all bound is
+    left to the array library."""
+    value = {name: v for name, (v, _) in bound.items()}
+    for lhs, op, rhs, what in conditions:
+        at = {q: value.get(str(q)) for q in (lhs.free_symbols | sp.sympify(rhs).free_symbols)}
+        if op == "==":
+            got = value.get(str(lhs))
+            if None in at.values() or got is None:
+                continue
+            want = int(lhs.xreplace(at))
+            if want != got:
+                sizes = ", ".join(f"{q} = {v}" for q, v in sorted(at.items(), key=str))
+                raise ShapeError(f"{what}: {want} at {sizes}, but it got {got}")
+        else:
+            if None in at.values():
+                continue
+            a, b = int(sp.sympify(lhs).xreplace(at)), int(sp.sympify(rhs).xreplace(at))
+            if a > b:
+                sizes = ", ".join(f"{q} = {v}" for q, v in sorted(at.items(), key=str))
+                raise ShapeError(f"out of range: {what}, but {a} > {b} at {sizes}")
+
+
 def _shape_of(v) -> tuple:
     return tuple(v.shape) if hasattr(v, "shape") else np.shape(v)
 
@@ -168,7 +201,7 @@ class Lambdified:
     0-d for a scalar, 2-D integer arrays for index matrices), go straight to the body without the
     argument lines (numpy's backend); an index matrix's entries are still checked in range."""
 
-    def __init__(self, args, outputs, single, src, helpers, be: Backend = BACKENDS["numpy"]):
+    def __init__(self, args, outputs, single, src, helpers, be: Backend = BACKENDS["numpy"], computed=()):
         self.args = args
         self.outputs = outputs
         self.single = single
@@ -180,6 +213,7 @@ class Lambdified:
         exec(compile(self.source, "<jacobi.lambdify>", "exec"), ns)  # noqa: S102 - our generated code only
         self._f = ns["f"]
         self._spec = [_spec(s) for s in args]
+        self._conditions = _conditions(args, list(outputs) + list(computed))
         self._checked: dict = {}  # argument shapes already checked -> whether a vector came 1-D
         self._vectors = {i for i, s in enumerate(args) if not s.is_scalar and s.shape[1] == 1}
         self._index = {i for i, s in enumerate(args) if P.is_indices(s)}  # integer arrays, checked in range
@@ -263,6 +297,8 @@ class Lambdified:
                 elif bound.setdefault(w, (g, name))[0] != g:
                     raise ShapeError(f"the size {w} is {bound[w][0]} in {bound[w][1]} but {g} in {name} "
                                      f"(shape {_shape_of(v)})")
+        if self._conditions:
+            _check_conditions(self._conditions, bound)
         return flat
 
 

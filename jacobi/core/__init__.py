@@ -41,3 +41,4 @@ from .signs import nonnegative, positive
 from .lets import Let, hidden_dependence, inline, let, program_of
 from .indexing import (Embedding, EmbeddingJacobian, Onehot, ScatterAdd, classes, embedding, embedding_jacobian,
                        indices, is_indices, onehot, scatter_add)
+from .concat import Concat, Slice, SliceJacobian, cols, concat, rows, slice_bounds

@@ -134,7 +134,7 @@ _MAX_RULES = {
 
 
 class _Reduction(Call):
-    """A node with an axis parameter (None, 0 or 1), printed name(X) or name(X, axis)."""
+    """A node with an axis parameter (None, 0 or 1), printed name(X) or name(X, axis=a)."""
 
     __slots__ = ()
 
@@ -144,7 +144,7 @@ class _Reduction(Call):
 
     def _text(self, p):
         x = p.doprint(self.args[0])
-        return f"{self.text_name}({x})" if self.axis is None else f"{self.text_name}({x}, {self.axis})"
+        return f"{self.text_name}({x})" if self.axis is None else f"{self.text_name}({x}, axis={self.axis})"
 
 
 @primitive

@@ -44,14 +44,34 @@ class Callable:
     # positions of axis arguments (an axis, ddof): numbers written as they are, whose values the shape rule
     # reads (sum(X, 0) is a row, sum(X, 1) a column)
     flags: tuple = ()
+    # positions of offsets: an integer >= 0 or an expression in sizes (cols(X, 0, d), rows(X, d, 2*d))
+    offsets: tuple = ()
+    # the names of the flags also given as name=value (sum(X, axis=1)); for a variadic record, keyword-only
+    # flags after the repeated arguments (concat(A, B, axis=1)), passed to make last, None where not given
+    keywords: tuple = ()
+    variadic: bool = False  # any number of arguments from arity[0] on (concat's blocks)
     elementwise: bool = False  # an element-wise function: f'(x) names its derivative
     bare: bool = False  # also written alone, its size inferred: I is I(n)
     variable: bool = False  # the name alone, not called, is a variable as any other name (K)
 
     def takes(self) -> str:
-        """'takes 1 argument', 'takes 1 or 2 arguments'."""
-        n = " or ".join(str(k) for k in self.arity)
-        return f"takes {n} argument" + ("" if self.arity == (1,) else "s")
+        """'takes 1 argument', 'takes 1 or 2 arguments', 'takes 1 or more arguments'."""
+        n = f"{self.arity[0]} or more" if self.variadic else " or ".join(str(k) for k in self.arity)
+        return f"takes {n} argument" + ("" if self.arity == (1,) and not self.variadic else "s")
+
+    def accepts(self, n: int) -> bool:
+        """Whether n positional arguments are a call of it."""
+        return n >= self.arity[0] if self.variadic else n in self.arity
+
+    def position(self, keyword: str) -> int | None:
+        """The position of a keyword argument given by position too (sum(X, 1)), or None: keyword only."""
+        if self.variadic:
+            return None
+        return [a.strip() for a in self.args.split(",")].index(keyword)
+
+    def flag_positions(self, n: int) -> tuple:
+        """The positions of the flags among n arguments (a variadic record's keywords come last)."""
+        return tuple(range(n - len(self.keywords), n)) if self.variadic else self.flags
 
 
 def _record(name, arity, make, args, shape, **kw) -> Callable:
@@ -63,16 +83,16 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 #: the callable names other than the element-wise functions, in the order the help lists them
 CALLABLES: dict[str, Callable] = {r.name: r for r in (
-    _record("sum", (1, 2), sum_, "x, axis", REDUCE, flags=(1,)),
-    _record("mean", (1, 2), mean, "x, axis", REDUCE, flags=(1,)),
-    _record("var", (1, 2, 3), var, "x, axis, ddof", REDUCE, flags=(1, 2)),
-    _record("max", (1, 2), max_, "x, axis", REDUCE, flags=(1,)),
-    _record("argmax_mask", (1, 2), argmax_mask, "x, axis", R.SAME, flags=(1,)),
+    _record("sum", (1, 2), sum_, "x, axis", REDUCE, flags=(1,), keywords=("axis",)),
+    _record("mean", (1, 2), mean, "x, axis", REDUCE, flags=(1,), keywords=("axis",)),
+    _record("var", (1, 2, 3), var, "x, axis, ddof", REDUCE, flags=(1, 2), keywords=("axis", "ddof")),
+    _record("max", (1, 2), max_, "x, axis", REDUCE, flags=(1,), keywords=("axis",)),
+    _record("argmax_mask", (1, 2), argmax_mask, "x, axis", R.SAME, flags=(1,), keywords=("axis",)),
     _record("norm1", 1, norm1, "x", R.SUM),
     _record("norm2", 1, norm2, "x", R.SUM),
     _record("sqrt", 1, sqrt, "x", R.SAME),  # the power x ** (1/2)
-    _record("softmax", (1, 2), softmax, "z, axis", ALONG, flags=(1,)),
-    _record("log_softmax", (1, 2), log_softmax, "z, axis", ALONG, flags=(1,)),
+    _record("softmax", (1, 2), softmax, "z, axis", ALONG, flags=(1,), keywords=("axis",)),
+    _record("log_softmax", (1, 2), log_softmax, "z, axis", ALONG, flags=(1,), keywords=("axis",)),
     _record("dot", 2, dot, "u, v", R.DOT),
     _record("hadamard", 2, hadamard, "u, v", R.HADAMARD),
     _record("diag", 1, diag, "v", R.DIAG),
@@ -97,14 +117,19 @@ OPERATORS: dict[str, Callable] = {op: _record(op, 2, make, "a, b", R.OPERATORS[o
 
 
 def register_callable(name: str, make: _Fn, *, args: str, shape: R.ShapeRule, arity=None, sizes: tuple = (),
-                      integers: tuple = ()) -> Callable:
+                      integers: tuple = (), offsets: tuple = (), variadic: bool = False,
+                      keywords: tuple = ()) -> Callable:
     """Make ``name(...)`` callable in the text syntax (jc.parse, the command line) and as ``jc.name``.
 
     make builds the node from the built arguments; args names them for messages ("X", "u, v");
     shape is its one shape rule (jacobi.core.sizerules), which the parser's size inference reads
     too; arity defaults to the number of names in args; sizes are the positions of arguments that
     are sizes, not expressions (ones(m, n)); integers those of integer arguments, a number or a size
-    name (matrix_power(X, -1), matrix_power(X, k))."""
+    name (matrix_power(X, -1), matrix_power(X, k)); offsets those of integers >= 0 or expressions in sizes
+    (cols(X, 0, d)).  variadic: any number of arguments from the first arity on (concat(A, B, ...)), with
+    keywords the names of keyword-only integer arguments that follow them (concat(A, B, axis=1)), passed
+    to make last (None where the text does not give one); without variadic, keywords name arguments
+    (integers: an axis) that may be given by position or as name=value (sum(X, axis=1))."""
     if not (isinstance(name, str) and _NAME.fullmatch(name)):
         raise JacobiError(f"a callable name is an identifier, not {name!r}")
     if name in CALLABLES or name in F.FUNCTIONS:
@@ -114,8 +139,16 @@ def register_callable(name: str, make: _Fn, *, args: str, shape: R.ShapeRule, ar
     if not isinstance(shape, R.ShapeRule):
         raise JacobiError(f"register_callable({name!r}) needs a ShapeRule (jacobi.core.sizerules), not {shape!r}")
     if arity is None:
-        arity = len([a for a in args.split(",") if a.strip()])
-    rec = _record(name, arity, make, args, shape, sizes=tuple(sizes), integers=tuple(integers))
+        arity = len([a for a in args.split(",") if a.strip() and a.strip() != "..."])
+    if isinstance(keywords, str) or any(not (isinstance(k, str) and _NAME.fullmatch(k)) for k in keywords):
+        raise JacobiError(f"register_callable({name!r}): keywords is a tuple of identifiers, not {keywords!r}")
+    names = [a.strip() for a in args.split(",")]
+    missing = [k for k in keywords if k not in names] if not variadic else []
+    if missing:
+        raise JacobiError(f"register_callable({name!r}): the keyword {missing[0]} is none of its arguments ({args})")
+    flags = () if variadic else tuple(names.index(k) for k in keywords)
+    rec = _record(name, arity, make, args, shape, sizes=tuple(sizes), integers=tuple(integers), flags=flags,
+                  offsets=tuple(offsets), variadic=bool(variadic), keywords=tuple(keywords))
     CALLABLES[name] = rec
     return rec
 

@@ -285,7 +285,7 @@ class _AlongAxis(Call, SameShape):
     def _text(self, p):
         if self.axis == 0:
             return super()._text(p)
-        return f"{self.text_name}({p.doprint(self.args[0])}, 1)"  # row by row
+        return f"{self.text_name}({p.doprint(self.args[0])}, axis=1)"  # row by row
 
     def _latex(self, p):
         rows = r"_{\text{rows}}" if self.axis == 1 else ""

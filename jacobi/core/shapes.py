@@ -44,12 +44,13 @@ def size(s) -> Size:
         named = s.xreplace({q: sp.Symbol(q.name, integer=True, positive=True) for q in s.free_symbols
                             if isinstance(q, sp.Symbol)})
         if named.is_positive and named.is_integer:
-            return s
+            return sp.expand(s)  # one form for one size: k*(e + f) is e*k + f*k
     raise JacobiError(f"a size must be a positive integer or a name, not {s!r}")
 
 
 def numel(shape: Shape) -> Size:
-    return shape[0] * shape[1]
+    p = shape[0] * shape[1]
+    return sp.expand(p) if p.is_Mul and any(f.is_Add for f in p.args) else p  # sizes are kept expanded
 
 
 def fmt_size(s: Size) -> str:

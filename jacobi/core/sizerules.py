@@ -12,7 +12,8 @@ implementations of the same small protocol:
 
 The protocol: ``one`` (the size 1), ``same(a, b)`` (a and b are one size:
 compare, or unify), ``equal(a, b)`` (already known to be one size; never
-unifies), ``is_one(a)``, ``times(a, b)``, ``over(a, b)`` (the size whose
+unifies), ``is_one(a)``, ``times(a, b)``, ``plus(a, b)``, ``minus(a, b)`` (a
+size, or None where a - b is not known positive), ``over(a, b)`` (the size whose
 product with b is a, or None), ``fresh()`` (a size still to be inferred; the
 constructors have none), ``show(a)`` (a size in a message) and ``known(a)``
 (a size already fixed, not one still to infer).
@@ -37,8 +38,8 @@ class SympySizes:
     one = sp.Integer(1)
 
     @staticmethod
-    def same(a, b) -> bool:
-        return a == b
+    def same(a, b) -> bool:  # one size however it is written: k*(e + f) is e*k + f*k
+        return a == b or sp.expand(a - b) == 0
 
     equal = same
 
@@ -53,6 +54,16 @@ class SympySizes:
     @staticmethod
     def times(a, b):
         return a * b
+
+    @staticmethod
+    def plus(a, b):
+        return a + b
+
+    @staticmethod
+    def minus(a, b):
+        """a - b where it is a size whatever the sizes are (2*d - d), else None."""
+        d = sp.expand(a - b)
+        return d if d.is_positive and d.is_integer else None
 
     @staticmethod
     def over(a, b):

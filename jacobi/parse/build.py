@@ -21,7 +21,7 @@ from ..core.shapes import JacobiError, ShapeError
 from . import syntax as X
 from .grammar import Node, Parser
 from .lexer import NAME, ParseError, ParseShapeError
-from .sizes import Size, Sizes, find, resolve, shape_spec, unify
+from .sizes import Size, Sizes, find, from_sympy, resolve, shape_spec, unify
 
 SIZE_NAMES = ("n", "m", "p", "k", "q", "r", "s", "t")
 
@@ -86,9 +86,10 @@ class Builder:
                     dims.append(int(d))
                 elif d.is_Symbol:
                     dims.append(d.name)
-                else:
-                    raise JacobiError(f"the symbol given for {name} has a size {d} that is neither a number nor a name")
-            return (spec, self._size(dims[0]), self._size(dims[1]))
+                else:  # an expression in sizes (a + b columns): its names are sizes
+                    dims.append(from_sympy(d, {}))
+                    self.taken |= {q.name for q in d.free_symbols}
+            return (spec, *(d if isinstance(d, Size) else self._size(d) for d in dims))
         r, c = shape_spec(spec, name)
         kind = "scalar" if (r, c) == (1, 1) else ("vector" if c == 1 else "matrix")
         return (kind, self._size(r), self._size(c))
@@ -140,14 +141,15 @@ class Builder:
         if isinstance(v, Size):
             return names[v]
         if isinstance(v, tuple):
-            a, b = (self.size_value(x, names) for x in find(s).value[1:])
-            return P.size(a) * P.size(b)
+            op, *parts = find(s).value
+            a, b = (_sympy_size(self.size_value(x, names)) for x in parts)
+            return a * b if op == "*" else a + b
         return v
 
     def fmt(self, node: Node) -> str:
         """An operand in an error message: its text and its shape, as jacobi's own messages show them."""
         src = self.text[node.start:node.end]
-        if node.kind == "size":
+        if node.kind in ("size", "offset"):
             return src
         names = self.size_names()
         src = " ".join(src.split())
@@ -165,7 +167,7 @@ class Builder:
 
     def _infer(self, node: Node):
         k = node.kind
-        if k in ("num", "sizename"):
+        if k in ("num", "sizename", "default"):
             sh = (self.S.one, self.S.one)
         elif k == "name":
             _, r, c = self.kinds[node.op]
@@ -178,9 +180,16 @@ class Builder:
                 for _ in range(exp):
                     f = self._size(base)
                     sh = f if sh is None else (sh if self.S.is_one(f) else self.S.times(sh, f))
+        elif k == "offset":
+            sh = None
+            for sign, parts in node.value:
+                term = Size(sign)
+                for base in parts:
+                    term = Size(("*", term, self._size(base) if isinstance(base, str) else Size(base)))
+                sh = term if sh is None else self.S.plus(sh, term)
         else:
             rec = C.CALLABLES["transpose"] if k == "T" else X.operator(node.op) if k == "bin" else node.value
-            flags = getattr(rec, "flags", ())
+            flags = rec.flag_positions(len(node.args)) if hasattr(rec, "flag_positions") else ()
             args = [_flag(a) if k in flags else self.shape[a] for k, a in enumerate(node.args)]
             sh = rec.shape(args, self.S)
             if sh is None:
@@ -246,6 +255,10 @@ class Builder:
                 return P.size(node.op)
             if k == "size":
                 return sp.Mul(*[P.size(b) ** e for b, e in node.value])
+            if k == "offset":
+                return sp.Add(*[sign * sp.Mul(*[_sympy_size(b) for b in parts]) for sign, parts in node.value])
+            if k == "default":
+                return None
             if k == "bare":
                 return node.value.make(self.size_value(self.shape[node][0], self.size_names()))
             if k == "neg":
@@ -284,8 +297,16 @@ class Builder:
 
 
 def _flag(node: Node):
-    """An axis argument as the shape rule reads it: the number written, or False (no axis) for anything else."""
+    """An axis argument as the shape rule reads it: the number written, None where a keyword argument is not
+    given, or False (no axis) for anything else."""
+    if node.kind == "default":
+        return None
     return node.value if node.kind == "num" and node.value == int(node.value) else False
+
+
+def _sympy_size(v):
+    """A size part as SymPy: an int as it is (0 and -1 occur in offsets), a name as the size it names."""
+    return P.size(v) if isinstance(v, str) else sp.Integer(int(v))
 
 
 def _free(s) -> list:

@@ -9,17 +9,24 @@ element-wise with scalar expansion, ``@`` is the matrix product)::
     unary     := ('-' | '+') unary | power             -x**2 is -(x**2)
     power     := postfix ['**' unary]                  right-associative
     postfix   := atom ('.T' | "'")*                    transposes
-    atom      := NUMBER | NAME | NAME ["'"] '(' [arg (',' arg)*] ')' | '(' sum ')'
-    arg       := sum | size                            a size where the function takes one: ones(m, n)
+    atom      := NUMBER | NAME | NAME ["'"] '(' [args] ')' | '(' sum ')'
+    args      := arg (',' arg)* (',' keyword)* | keyword (',' keyword)*
+    arg       := sum | size | offset                   a size where the function takes one: ones(m, n)
+    keyword   := NAME '=' sum                          an integer, where the function declares it: axis=1
     size      := factor ('*' factor)*                  m*n, n**2, 3
     factor    := (INTEGER | NAME) ['**' INTEGER]
+    offset    := ['-'] term (('+' | '-') term)*        where a slice starts or stops: 0, d, 2*d, n - 1
+    term      := (INTEGER | NAME) ('*' (INTEGER | NAME))*
 
 The callable names, their arities and which arguments are sizes come from
 jacobi.core.callables: the element-wise functions (``sigmoid(x)``, and
 ``sigmoid'(x)`` for a derivative), sum, softmax, log_softmax, dot, hadamard,
 diag, transpose, kron, vec, unvec(v, m, n), ones(m[, n]), zeros(m[, n]),
 K(m, n) (the commutation matrix), softmax_jacobian, I(n), trace, det, logdet, inv and
-matrix_power(X, k) (k an integer: a number, or a size name).  ``I`` alone is
+matrix_power(X, k) (k an integer: a number, or a size name), concat(A, B, ...,
+axis=a), cols(X, start, stop) and rows(X, start, stop).  The axis and ddof of
+the reductions and of softmax are given by position or by keyword: sum(X, 1)
+is sum(X, axis=1); concat takes its axis by keyword only.  ``I`` alone is
 the identity matrix, its size inferred, unless it is declared as a variable
 (``K`` alone is a variable as any other name).  A size name (``n`` of a
 declared ``x: n``, or one written as a size, ``ones(n)``) that is not itself a
@@ -39,10 +46,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from . import syntax as X
-from .lexer import ASCII_DIGITS, ParseError, Token, tokenize
+from .arguments import MAX_SIZE_POWER, Arguments  # noqa: F401 - MAX_SIZE_POWER: the limit, named here too
+from .lexer import ParseError, Token, tokenize
 
 MAX_DEPTH = 100  # nesting levels; deeper input is refused (the printers and the chain rule recurse)
-MAX_SIZE_POWER = 64  # the largest exponent of a size factor: n**2
 
 
 @dataclass(eq=False)
@@ -63,7 +70,7 @@ class Node:
     depth: int = 1
 
 
-class Parser:
+class Parser(Arguments):
     """Tokens to a parse tree; the names it meets are recorded for the builder (build.py)."""
 
     def __init__(self, text: str, declared: set, strict: bool, sizes=frozenset(), syntax: str = X.JACOBI):
@@ -314,14 +321,23 @@ class Parser:
         if prime and not rec.elementwise:
             self.fail(tok.pos, f"{name}' is not a function: only element-wise functions have a derivative f'(x)")
         self.take()  # '('
-        args = []
+        args: list = []
+        given: dict = {}  # keyword -> its value's node, in the order written
         what = f"the call of {name}{chr(39) if prime else ''} at column {tok.pos + 1}"
         while True:
-            if not args and self.is_op(self.peek(), ")"):
+            t = self.peek()
+            if not args and not given and self.is_op(t, ")"):
                 close = self.take()
                 break
-            args.append(self.size() if len(args) in rec.sizes or len(args) in rec.integers and self.size_name()
-                        else self.sum())
+            if t.kind == "name" and self.is_op(self.peek(1), "="):
+                self.keyword(rec, name, given, len(args), what)
+            elif given:
+                self.fail(t.pos, f"a positional argument follows the keyword argument {list(given)[-1]}= in {what}")
+            elif len(args) in rec.offsets and not rec.variadic:
+                args.append(self.offset())
+            else:
+                args.append(self.size() if len(args) in rec.sizes or len(args) in rec.integers and self.size_name()
+                            else self.sum())
             t = self.peek()
             if self.is_op(t, ","):
                 self.take()
@@ -332,44 +348,12 @@ class Parser:
             if t.kind == "end":
                 self.fail(t.pos, f"expected ')' to close {what}, found end of input")
             self.after_operand(t, f"an operator, ',' or ')' to close {what}")
-        if len(args) not in rec.arity:
+        if not rec.accepts(len(args)):
             self.fail(tok.pos, f"{name}{chr(39) if prime else ''} {rec.takes()} ({rec.args}), got {len(args)}")
+        if rec.variadic:  # the keyword-only arguments follow the others, each given or left to its default
+            args += [given.get(k) or self.node("default", close.pos) for k in rec.keywords]
+        elif given:  # by position, the ones left out before the last one given taking their defaults
+            names = [a.strip() for a in rec.args.split(",")]
+            last = max(names.index(k) for k in given)
+            args += [given.get(names[k]) or self.node("default", close.pos) for k in range(len(args), last + 1)]
         return self.node("call", tok.pos, args, op=name, prime=prime, end=close.pos + 1, value=rec)
-
-    def size_name(self) -> bool:
-        """Whether the next argument is a name alone that is not a declared variable: an integer argument
-        written so is a size (matrix_power(X, k)); anything else there is a number (-1, 2 * 3)."""
-        tok = self.peek()
-        return tok.kind == "name" and tok.text not in self.declared and self.is_op(self.peek(1), ",", ")")
-
-    def size(self) -> Node:
-        """A size argument: a positive integer, a name, or a product of them (m*n, n**2)."""
-        start = self.peek().pos
-        factors = []
-        while True:
-            tok = self.take_size_part("a size (a positive integer or a name)")
-            exp = 1
-            if self.is_op(self.peek(), "**"):
-                self.take()
-                t = self.take_size_part("the exponent of a size (a positive integer)", number=True)
-                exp = int(t.text)
-                if exp > MAX_SIZE_POWER:
-                    self.fail(t.pos, f"the exponent of a size is at most {MAX_SIZE_POWER}")
-            factors.append((int(tok.text) if tok.kind == "number" else tok.text, exp))
-            if tok.kind == "name":
-                self.size_names.add(tok.text)
-            if not self.is_op(self.peek(), "*"):
-                break
-            self.take()
-        end = self.toks[self.i - 1].pos + len(self.toks[self.i - 1].text)
-        return self.node("size", start, (), end=end, op=self.text[start:end], value=tuple(factors))
-
-    def take_size_part(self, expected: str, number: bool = False) -> Token:
-        tok = self.peek()
-        if tok.kind == "number" and all(c in ASCII_DIGITS for c in tok.text) and int(tok.text) >= 1:
-            return self.take()
-        if tok.kind == "name" and not number:
-            if tok.text in self.declared:
-                self.fail(tok.pos, f"{tok.text} is a variable, not a size")
-            return self.take()
-        self.fail(tok.pos, f"expected {expected}, found {tok.describe()}")

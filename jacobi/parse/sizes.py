@@ -6,14 +6,18 @@ sizerules, through the protocol that ``Sizes`` implements) unify them.
 """
 from __future__ import annotations
 
+import sympy as sp
+
 from ..core.shapes import JacobiError
+from ..core.shapes import size as _size_symbol
 from .lexer import ASCII_DIGITS, NAME
 
 
 class Size:
     """A size variable.  value: None (free: a vector length or a matrix
-    dimension still to be named; never 1), an int, a declared size name, or
-    ('*', a, b), the product of two sizes (the side of diag of a matrix)."""
+    dimension still to be named; never 1), an int, a declared size name,
+    ('*', a, b), the product of two sizes (the side of diag of a matrix), or
+    ('+', a, b), their sum (the columns of concat(A, B, axis=1))."""
 
     __slots__ = ("parent", "value")
 
@@ -42,8 +46,8 @@ def resolve(s: Size):
     if isinstance(v, tuple):
         a, b = resolve(v[1]), resolve(v[2])
         if isinstance(a, int) and isinstance(b, int):
-            return a * b
-        return ("*", a, b)
+            return a * b if v[0] == "*" else a + b
+        return (v[0], a, b)
     return r if v is None else v
 
 
@@ -55,7 +59,7 @@ def factors(v) -> tuple[int, list]:
     """A resolved size as a product: its integer coefficient and its other factors (names, free roots)."""
     if isinstance(v, int):
         return v, []
-    if isinstance(v, tuple):
+    if isinstance(v, tuple) and v[0] == "*":
         (c1, f1), (c2, f2) = factors(v[1]), factors(v[2])
         return c1 * c2, f1 + f2
     return 1, [v]
@@ -73,6 +77,8 @@ def unify(a: Size, b: Size) -> bool:
         free.parent = other
         return True
     ra, rb = resolve(a), resolve(b)
+    if _has_sum(ra) or _has_sum(rb):
+        return _unify_sums(a, b, ra, rb)
     if isinstance(ra, tuple) or isinstance(rb, tuple):
         if not _unify_products(factors(ra), factors(rb)):
             return False
@@ -82,6 +88,70 @@ def unify(a: Size, b: Size) -> bool:
     if a is not b:
         b.parent = a
     return True
+
+
+def _has_sum(v) -> bool:
+    return isinstance(v, tuple) and (v[0] == "+" or _has_sum(v[1]) or _has_sum(v[2]))
+
+
+def to_sympy(v, roots: dict):
+    """A resolved size as a SymPy expression; a free root is a positive integer symbol, recorded in roots."""
+    if isinstance(v, int):
+        return sp.Integer(v)
+    if isinstance(v, str):
+        return _size_symbol(v)
+    if isinstance(v, Size):
+        sym = sp.Symbol(f"_free{len(roots)}", integer=True, positive=True)
+        for r, q in roots.items():
+            if r is v:
+                return q
+        roots[v] = sym
+        return sym
+    a, b = to_sympy(v[1], roots), to_sympy(v[2], roots)
+    return a * b if v[0] == "*" else a + b
+
+
+def from_sympy(e, roots: dict) -> Size:
+    """A size for a SymPy expression of to_sympy's (a free root's symbol is the root again)."""
+    back = {q: r for r, q in roots.items()}
+    if e in back:
+        return back[e]
+    if e.is_Integer:
+        return Size(int(e))
+    if e.is_Symbol:
+        return Size(e.name)
+    op = "*" if e.is_Mul else "+"
+    parts = [from_sympy(a, roots) for a in e.args]
+    out = parts[0]
+    for p in parts[1:]:
+        out = Size((op, out, p))
+    return out
+
+
+def _terms(s: Size) -> list:
+    """The terms of a sum, in order (a size that is no sum is one term)."""
+    v = find(s).value
+    return _terms(v[1]) + _terms(v[2]) if isinstance(v, tuple) and v[0] == "+" else [s]
+
+
+def _unify_sums(a: Size, b: Size, ra, rb) -> bool:
+    """Two sizes, one a sum, as one: equal as polynomials, or a single free size in them that the equation
+    gives as a positive integer expression (a + k is 5 where a is 2: k is 3)."""
+    roots: dict = {}
+    d = sp.expand(to_sympy(ra, roots) - to_sympy(rb, roots))
+    if d == 0:
+        b.parent = a
+        return True
+    free = [q for q in roots.values() if d.has(q)]
+    if len(free) != 1 or sp.degree(d, free[0]) != 1:
+        # two sums of as many terms (the blocks of two concatenations): term by term, in order
+        ta, tb = _terms(find(a)), _terms(find(b))
+        return len(ta) == len(tb) > 1 and all(unify(x, y) for x, y in zip(ta, tb))
+    sol = sp.solve(d, free[0])
+    if len(sol) != 1 or not (sol[0].is_positive and sol[0].is_integer):
+        return False
+    root = next(r for r, q in roots.items() if q is free[0])
+    return unify(root, from_sympy(sol[0], roots))
 
 
 def _unify_products(pa: tuple, pb: tuple) -> bool:
@@ -149,10 +219,24 @@ class Sizes:
         return Size(("*", a, b))
 
     @staticmethod
+    def plus(a: Size, b: Size) -> Size:
+        ra, rb = resolve(a), resolve(b)
+        return Size(ra + rb) if isinstance(ra, int) and isinstance(rb, int) else Size(("+", a, b))
+
+    @staticmethod
+    def minus(a: Size, b: Size):
+        """a - b where it is a size whatever the sizes are (2*d - d is d), else None."""
+        roots: dict = {}
+        d = sp.expand(to_sympy(resolve(a), roots) - to_sympy(resolve(b), roots))
+        return from_sympy(d, roots) if d.is_positive and d.is_integer else None
+
+    @staticmethod
     def over(a: Size, b: Size):
         """The size q with q*b = a (block_inner, rearrange), or None where a is no known multiple of b.  A free
         a becomes a fresh size times b."""
         ra, rb = resolve(a), resolve(b)
+        if _has_sum(ra) or _has_sum(rb):
+            return None
         if isinstance(ra, Size):
             q = Size()
             return q if unify(a, Size(("*", q, b))) else None
