@@ -98,8 +98,10 @@ def test_the_maximum_goes_to_the_first_entry_that_attains_it():
 def test_row_softmax_pulls_back_in_compact_form():
     A = jc.softmax(X, axis=1)
     # the row sums spread over the columns, (G S 1) 1^T, never G S times an n x n ones matrix
-    assert str(jc.gradient(jc.sum(A * G), X)) == "(G - (G * softmax(X, axis=1)) @ ones(n) @ ones(n).T) * softmax(X, axis=1)"
-    assert str(jc.gradient(jc.sum(jc.log_softmax(X, axis=1) * G), X)) == "G - (G @ ones(n) @ ones(n).T) * softmax(X, axis=1)"
+    assert str(jc.gradient(jc.sum(A * G), X)) == \
+        "(G - (G * softmax(X, axis=1)) @ ones(n) @ ones(n).T) * softmax(X, axis=1)"
+    assert str(jc.gradient(jc.sum(jc.log_softmax(X, axis=1) * G), X)) == \
+        "G - (G @ ones(n) @ ones(n).T) * softmax(X, axis=1)"
     assert str(jc.gradient(jc.sum(jc.log_softmax(X, axis=0) * G), X)) == "G - (ones(m) @ (ones(m).T @ G)) * softmax(X)"
     for f in (jc.sum(A * G), jc.sum(jc.log_softmax(X, axis=1) * G), jc.sum(jc.softmax(X.T, axis=0) * G.T)):
         assert jc.check_gradient(f, [X], sizes=SIZES).ok

@@ -329,7 +329,7 @@ def test_names_carry_the_layer_position_and_do_not_clash():
 def test_backprop_document_and_markdown():
     bp = network().backprop()
     assert bp.to_document().startswith("\\documentclass") and "$$" in bp.to_markdown()
-    assert "dz4 = 1/n * (softmax(z4, 1) - onehot(y, 3))" in str(bp)
+    assert "dz4 = 1/n * (softmax(z4, axis=1) - onehot(y, 3))" in str(bp)
 
 
 def test_clear_errors():
