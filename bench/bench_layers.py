@@ -25,7 +25,13 @@ size = jc.core.size
 
 
 # -- the programs, as a researcher writes them with jc.let ------------------------------------------------
-def batchnorm_program():
+def _outputs(bp, names, compact):
+    """The loss and the gradients: the adjoints bp derived, or their compact forms (bp.compact: the line
+    written by hand, over the forward pass's lets)."""
+    return [bp.loss] + [bp.compact(v) if compact else "grad:" + v for v in names]
+
+
+def batchnorm_program(compact=False):
     X, G = jc.matrix("X", "n", "d"), jc.matrix("G", "n", "d")
     gamma, beta = jc.matrix("gamma", 1, "d"), jc.matrix("beta", 1, "d")
     mu = jc.let("mu", jc.mean(X, axis=0))
@@ -34,10 +40,10 @@ def batchnorm_program():
     xhat = jc.let("xhat", xc * rstd)
     out = jc.let("out", gamma * xhat + beta)
     bp = jc.backprop(jc.sum(out * G))
-    return bp.function([X, gamma, beta, G], [bp.loss, "grad:X", "grad:gamma", "grad:beta"])
+    return bp.function([X, gamma, beta, G], _outputs(bp, ["X", "gamma", "beta"], compact))
 
 
-def layernorm_program():
+def layernorm_program(compact=False):
     x, dout = jc.matrix("x", "N", "C"), jc.matrix("dout", "N", "C")
     w, b = jc.matrix("w", 1, "C"), jc.matrix("b", 1, "C")
     xc = jc.let("xc", x - jc.mean(x, axis=1))
@@ -45,7 +51,7 @@ def layernorm_program():
     norm = jc.let("norm", xc * rstd)
     out = jc.let("out", norm * w + b)
     bp = jc.backprop(jc.sum(out * dout))
-    return bp.function([x, w, b, dout], [bp.loss, "grad:x", "grad:w", "grad:b"])
+    return bp.function([x, w, b, dout], _outputs(bp, ["x", "w", "b"], compact))
 
 
 def attention_program():
@@ -61,7 +67,7 @@ def attention_program():
 PARAMS = ("C", "W1", "b1", "bngain", "bnbias", "W2", "b2")
 
 
-def makemore_program(exercise1: bool):
+def makemore_program(exercise1: bool, compact=False):
     """Karpathy's makemore part 4 network.  exercise1: his forward pass of exercise 1, a let per line
     (bnmeani, bndiff, bndiff2, bnvar, ..., counts, counts_sum_inv, probs, logprobs); otherwise the same
     network with the loss written as the cross-entropy of log_softmax(logits)."""
@@ -95,7 +101,7 @@ def makemore_program(exercise1: bool):
     else:
         logprobs = jc.log_softmax(logits, axis=1)
     bp = jc.backprop(-jc.sum(jc.onehot(Yb, "V") * logprobs) / n)
-    return bp.function([C, Xb, Yb, W1, b1, bngain, bnbias, W2, b2], [bp.loss] + ["grad:" + p for p in PARAMS])
+    return bp.function([C, Xb, Yb, W1, b1, bngain, bnbias, W2, b2], _outputs(bp, PARAMS, compact))
 
 
 # -- values ---------------------------------------------------------------------------------------------------
@@ -177,15 +183,23 @@ CASES = {
                   ref.batchnorm, torch_batchnorm, [(32, 64), (256, 256), (1024, 512)]),
     "layernorm": ("layer norm (B*T, C) = ({}, {}), dx dw db", layernorm_program, layernorm_values, ref.layernorm,
                   torch_layernorm, [(256, 768), (4096, 768)]),
+    "batchnorm-compact": ("batch norm (n, d) = ({}, {}), compact forms", lambda: batchnorm_program(True),
+                          batchnorm_values, ref.batchnorm, torch_batchnorm, [(32, 64), (256, 256), (1024, 512)]),
+    "layernorm-compact": ("layer norm (B*T, C) = ({}, {}), compact forms", lambda: layernorm_program(True),
+                          layernorm_values, ref.layernorm, torch_layernorm, [(256, 768), (4096, 768)]),
     "attention": ("causal attention (T, d) = ({}, {}), dQ dK dV", attention_program, attention_values,
                   ref.attention, torch_attention, [(128, 64)]),
     "makemore": ("makemore, compact program, n_hidden {}, batch {}", lambda: makemore_program(False),
                  makemore_values, ref.makemore, torch_makemore, [(64, 32), (200, 256)]),
     "makemore-ex1": ("makemore, exercise 1 program, n_hidden {}, batch {}", lambda: makemore_program(True),
                      makemore_values, ref.makemore, torch_makemore, [(64, 32), (200, 256)]),
+    "makemore-ex1-compact": ("makemore, exercise 1 program, compact forms, n_hidden {}, batch {}",
+                             lambda: makemore_program(True, True), makemore_values, ref.makemore, torch_makemore,
+                             [(64, 32), (200, 256)]),
 }
 QUICK = {"batchnorm": [(32, 64)], "layernorm": [(256, 768)], "attention": [(128, 64)], "makemore": [(64, 32)],
-         "makemore-ex1": [(64, 32)]}
+         "makemore-ex1": [(64, 32)], "batchnorm-compact": [(32, 64)], "layernorm-compact": [(256, 768)],
+         "makemore-ex1-compact": [(64, 32)]}
 
 
 def _cast(values, dtype):
