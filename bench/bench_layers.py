@@ -25,10 +25,8 @@ size = jc.core.size
 
 
 # -- the programs, as a researcher writes them with jc.let ------------------------------------------------
-def _outputs(bp, names, compact):
-    """The loss and the gradients: the adjoints bp derived, or their compact forms (bp.compact: the line
-    written by hand, over the forward pass's lets)."""
-    return [bp.loss] + [bp.compact(v) if compact else "grad:" + v for v in names]
+def _outputs(bp, names):
+    return [bp.loss] + ["grad:" + v for v in names]
 
 
 def batchnorm_program(compact=False):
@@ -40,7 +38,7 @@ def batchnorm_program(compact=False):
     xhat = jc.let("xhat", xc * rstd)
     out = jc.let("out", gamma * xhat + beta)
     bp = jc.backprop(jc.sum(out * G))
-    return bp.function([X, gamma, beta, G], _outputs(bp, ["X", "gamma", "beta"], compact))
+    return bp.function([X, gamma, beta, G], _outputs(bp, ["X", "gamma", "beta"]), compact=compact)
 
 
 def layernorm_program(compact=False):
@@ -51,7 +49,7 @@ def layernorm_program(compact=False):
     norm = jc.let("norm", xc * rstd)
     out = jc.let("out", norm * w + b)
     bp = jc.backprop(jc.sum(out * dout))
-    return bp.function([x, w, b, dout], _outputs(bp, ["x", "w", "b"], compact))
+    return bp.function([x, w, b, dout], _outputs(bp, ["x", "w", "b"]), compact=compact)
 
 
 def attention_program():
@@ -101,7 +99,7 @@ def makemore_program(exercise1: bool, compact=False):
     else:
         logprobs = jc.log_softmax(logits, axis=1)
     bp = jc.backprop(-jc.sum(jc.onehot(Yb, "V") * logprobs) / n)
-    return bp.function([C, Xb, Yb, W1, b1, bngain, bnbias, W2, b2], _outputs(bp, PARAMS, compact))
+    return bp.function([C, Xb, Yb, W1, b1, bngain, bnbias, W2, b2], _outputs(bp, PARAMS), compact=compact)
 
 
 # -- values ---------------------------------------------------------------------------------------------------

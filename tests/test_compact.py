@@ -292,3 +292,17 @@ def test_a_row_times_a_column_is_spread_first():
         check_value(bp, [X, g], bp.compact(v), v, seed=13)
     e = compact(g * (jc.mean(X, 1) * jc.exp(X - X)))  # exp(0) = 1 is folded: a column times a row is left
     assert e.shape == (P.size("n"), P.size("d"))
+
+
+def test_function_with_compact_outputs_computes_the_same_gradients():
+    bp, ins = norm_program(0, ddof=1)
+    names = ["grad:x", "grad:gamma", "grad:beta", "grad:W"]
+    chain = bp.function(ins, [bp.loss, *names])
+    short = bp.function(ins, [bp.loss, *names], compact=True)
+    assert "dxc" in chain.source and "dxc" not in short.source  # no chain of adjoints: the line by hand
+    rng = np.random.default_rng(14)
+    vals = [_value(s, rng) for s in ins]
+    for a, b in zip(chain(*vals), short(*vals)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    with pytest.raises(JacobiError, match="compact is True or False"):
+        bp.function(ins, names, compact="yes")

@@ -43,8 +43,9 @@ def _inputs(bp, inputs) -> list:
     return out
 
 
-def _output(bp, o) -> Expr:
-    """An output as an expression over the program's symbols: "grad:NAME" is NAME's adjoint."""
+def _output(bp, o, compact: bool = False) -> Expr:
+    """An output as an expression over the program's symbols: "grad:NAME" is NAME's adjoint, or with
+    compact=True its compact form (``bp.compact(NAME)``, over the lets alone)."""
     if isinstance(o, str):
         if not o.startswith("grad:"):
             raise JacobiError(f"an output is an expression or 'grad:NAME', not {o!r}")
@@ -53,7 +54,9 @@ def _output(bp, o) -> Expr:
             v = bp._symbol(name)
         except JacobiError as err:
             raise JacobiError(f"the output {o!r} names no let or leaf of the program: {err}") from None
-        return P.Const.make(1) if v is bp.output else bp.adjoints[v]
+        if v is bp.output:
+            return P.Const.make(1)
+        return bp.compact(v) if compact else bp.adjoints[v]
     e = P.as_expr(o, "an output of the program's function")
     if e is bp.loss:
         return bp.output
@@ -98,13 +101,15 @@ def _through_lets(lines: list, defs: dict) -> list:
 
 
 @deep
-def program_function(bp, inputs, outputs, backend: str = "numpy") -> ProgramFunction:
+def program_function(bp, inputs, outputs, backend: str = "numpy", compact: bool = False) -> ProgramFunction:
     be = _backend(backend)
     be.load()
     args = _inputs(bp, inputs)
     if isinstance(outputs, (str, Expr)) or not isinstance(outputs, (list, tuple)) or not outputs:
         raise JacobiError(f"outputs must be a non-empty list of expressions or 'grad:NAME' strings, not {outputs!r}")
-    outs = [_output(bp, o) for o in outputs]
+    if not isinstance(compact, bool):
+        raise JacobiError(f"compact is True or False, not {compact!r}")
+    outs = [_output(bp, o, compact) for o in outputs]
     # every assignment of the program, in order: the lets (and the loss), then the adjoints
     lines = [(v, d, "") for v, d in bp.program.defs.items()]
     # f'(z) through a let a = f(z) where the function has such a form (1 - a^2 for tanh), as in the network code

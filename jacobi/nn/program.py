@@ -200,17 +200,20 @@ class ProgramBackprop:
     def to_document(self, title: str = "Backpropagation through a program") -> str:
         return self.derivation.to_document(title)
 
-    def function(self, inputs, outputs, backend: str = "numpy"):
+    def function(self, inputs, outputs, backend: str = "numpy", compact: bool = False):
         """fn(*leaf values) -> [output values]: generated code computing each let once, then the adjoints.
 
         outputs are expressions over the program's lets and leaves, or "grad:NAME" for the adjoint of the
         let or leaf named NAME.  ``fn.source`` is the code, a line per let and per adjoint.
 
+        With compact=True each "grad:NAME" is computed from its compact form (``bp.compact(NAME)``, the
+        line written by hand, over the lets alone) rather than through the chain of adjoints.
+
         >>> fn = bp.function([W1, b1, W2, x, y], [loss, "grad:W1", "grad:h"])
         """
         from .progcode import program_function
 
-        return program_function(self, inputs, outputs, backend)
+        return program_function(self, inputs, outputs, backend, compact)
 
     def __str__(self):
         return "\n".join(str(e) for e in self.equations)
