@@ -79,9 +79,10 @@ def compact_forms(doc: LayerDoc) -> list:
             "intermediate written through the later one it defines, and the sums that a definition fixes: a "
             "centred column sums to zero, a row of a softmax to one) gives the line written by hand.")]
     for of, through, style in doc.compact:
-        via = ", ".join(f"${latex(doc.bp.adjoint(t))}$" for t in through) or "the loss"
+        via = ", ".join(f"${latex(doc.bp.adjoint(t))}$" for t in through)
         means = ", the sums along an axis written as means" if style == "mean" else ""
-        out += [("", f"Through {via} alone{means}:"),
+        lead = f"Through {via} alone{means}:" if via else f"All the way to the gradient $G$ from above{means}:"
+        out += [("", lead),
                 ("", _align([(doc.bp.adjoint(of), doc.bp.compact(of, through=through, style=style))], "="))]
     return out
 
@@ -145,7 +146,7 @@ def residual_block():
             "$f(x) = \\tanh(x W + b)$ (one dense layer that keeps the width $d$). The gradient reaching $x$ is "
             "the sum of the one through $f$ and the one through the identity path: $\\overline{r}$ arrives "
             "unchanged.")
-    return "A residual block", sections(LayerDoc(what, upstream(y), ["W1", "X"]))
+    return "A residual block", sections(LayerDoc(what, upstream(y), ["W1", "X"], compact=[("X", [], "sum")]))
 
 
 def attention():
@@ -173,7 +174,7 @@ def embedding():
             "Its gradient is a scatter-add: each row block of $\\overline{\\mathrm{emb}}$ is added into the row of "
             "$C$ it came from, repeated indices accumulating. No $V \\times V$ or one-hot matrix is formed. "
             "$I$ is data and has no adjoint.")
-    return "An embedding layer", sections(LayerDoc(what, upstream(y), ["C"]))
+    return "An embedding layer", sections(LayerDoc(what, upstream(y), ["C"], compact=[("C", [], "sum")]))
 
 
 def elman_rnn():
@@ -186,7 +187,8 @@ def elman_rnn():
             "$h_{3}$. The adjoint equations are backpropagation through time: $\\overline{h}_{t}$ is written "
             "through $\\overline{z}_{t+1}$, $\\overline{h_{t}} = \\overline{z_{t+1}} W_{hh}^{\\top}$, and the "
             "weights' gradients sum one term per step.")
-    return "An Elman RNN, backpropagation through time", sections(LayerDoc(what, upstream(y), ["Whh"]))
+    return "An Elman RNN, backpropagation through time", sections(
+        LayerDoc(what, upstream(y), ["Whh"], compact=[("h_1", [], "sum"), ("Whh", [], "sum")]))
 
 
 LAYER_DOCUMENTS = [
