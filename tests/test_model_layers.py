@@ -202,6 +202,20 @@ def test_sequential_against_central_differences_and_torch():
             close(g, t.grad.numpy(), 1e-10)
 
 
+def test_sequential_compact_gradients_agree_with_the_chain():
+    net = network()
+    params = net.init_params(seed=2, sizes={"d": D, "h": H})
+    rng = np.random.default_rng(5)
+    X, y = rng.standard_normal((N, D)), rng.integers(0, 3, N)
+    chain, short = net.gradient_function(), net.gradient_function(compact=True)
+    assert short.source != chain.source
+    (c1, g1), (c2, g2) = chain(params, X, y), short(params, X, y)
+    close(c1, c2, 1e-12)
+    for a, b in zip(g1, g2):
+        for u, v in zip(a, b):
+            close(u, v, 1e-10)
+
+
 def test_sequential_mse_with_attention_and_rnn_inputs():
     torch = pytest.importorskip("torch")
     net = jc.Sequential([jc.Attention("k", causal=True, project=True), jc.LayerNorm(), jc.Dense(2)],

@@ -17,7 +17,7 @@ from .netgen import seeded
 class SequentialFunction:
     """fn(params, X, Y) -> (mean cost, grads) for a Sequential; ``fn.source`` is the generated code."""
 
-    def __init__(self, net, backend: str = "numpy"):
+    def __init__(self, net, backend: str = "numpy", compact: bool = False):
         bp = net.backprop()
         self.net = net
         self._xs = net._input_list()
@@ -26,7 +26,7 @@ class SequentialFunction:
         self._data = net.data
         args = [*self._xs, net.target, *self._data, *self._flat]
         outs = [net.loss, *(f"grad:{p.name}" for p in self._flat)]
-        self._fn = bp.function(args, outs, backend)
+        self._fn = bp.function(args, outs, backend, compact=compact)
         self.source = self._fn.source
         self.backend = backend
 

@@ -129,15 +129,16 @@ class Sequential:
             self._bp = bp
         return self._bp
 
-    def gradient_function(self, backend: str = "numpy"):
+    def gradient_function(self, backend: str = "numpy", compact: bool = False):
         """fn(params, X, Y) -> (mean cost, grads), generated code; grads has params' structure.
+        compact=True computes each gradient from its compact form (``bp.compact``), not the chain of adjoints.
 
         X is (n, d) (an integer array for an Embedding input, a list of T arrays for an ElmanRNN); Y is (n, k)
         or, for cross-entropy, the integer classes (n,) or (n, 1).  ``fn.source`` is the code.
         """
         from .seqgen import SequentialFunction
 
-        return SequentialFunction(self, backend)
+        return SequentialFunction(self, backend, compact)
 
     def init_params(self, seed: int = 0, dtype=None, sizes=None) -> list:
         """One tuple of arrays per layer: Glorot-uniform weights, zero biases, unit scales, N(0, 1) tables;
