@@ -6,6 +6,7 @@ program's generated code, against the adjoint jacobi derived, at random points, 
 from __future__ import annotations
 
 import numpy as np
+import programs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -170,25 +171,9 @@ def test_row_softmax_ds(explicit):
 
 
 def makemore_program():
-    """Karpathy's exercise-1 forward pass (makemore part 4), a let per intermediate."""
-    S = jc.core.size
-    C, Xb, Yb = jc.matrix("C", "V", "e"), jc.indices("Xb", "n", "k", "V"), jc.indices("Yb", "n", 1, "V")
-    W1, b1 = jc.matrix("W1", S("k") * S("e"), "H"), jc.matrix("b1", 1, "H")
-    W2, b2 = jc.matrix("W2", "H", "V"), jc.matrix("b2", 1, "V")
-    bngain, bnbias = jc.matrix("bngain", 1, "H"), jc.matrix("bnbias", 1, "H")
-    n = S("n")
-    embcat = jc.let("embcat", jc.embedding(C, Xb))
-    hprebn = jc.let("hprebn", embcat @ W1 + b1)
-    bnmeani = jc.let("bnmeani", jc.sum(hprebn, 0) / n)
-    bndiff = jc.let("bndiff", hprebn - bnmeani)
-    bndiff2 = jc.let("bndiff2", bndiff ** 2)
-    bnvar = jc.let("bnvar", jc.sum(bndiff2, 0) / (n - 1))
-    bnvar_inv = jc.let("bnvar_inv", (bnvar + 1e-5) ** -0.5)
-    bnraw = jc.let("bnraw", bndiff * bnvar_inv)
-    hpreact = jc.let("hpreact", bngain * bnraw + bnbias)
-    h = jc.let("h", jc.tanh(hpreact))
-    loss = nll_head(jc.let("logits", h @ W2 + b2), Yb)
-    return jc.backprop(loss), [C, Xb, Yb, W1, b1, W2, b2, bngain, bnbias]
+    """Karpathy's exercise-1 forward pass (makemore part 4), a let per intermediate (tests/programs.py)."""
+    m = programs.makemore()
+    return jc.backprop(m.loss), m.inputs
 
 
 def test_makemore_compact_forms():
