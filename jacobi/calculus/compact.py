@@ -298,11 +298,18 @@ def compact(e: Expr, lets=(), style: str = "sum") -> Expr:
     """e in its compact form over the program of lets (see the module's doc): the reductions' own
     factors taken out, earlier lets written through the later ones, the sums their definitions fix
     used, the common factor outside.  Its value is e's."""
-    if style not in STYLES:
-        raise JacobiError(f"a compact form's style is one of {', '.join(STYLES)}, not {style!r}")
     if not isinstance(e, Expr):
         raise JacobiError(f"compact takes a jacobi expression, not {e!r}")
-    return _Compactor(P.program_of(e) if not lets else lets, style=style).form(e)
+    return compactor(P.program_of(e) if not lets else lets, style).form(e)
+
+
+def compactor(lets, style: str = "sum") -> _Compactor:
+    """A compactor over a program's lets: ``.form(e)`` is e's compact form.  One compactor serves any
+    number of expressions over those lets, each operand and sum lifted once (a program's every
+    gradient in time linear in the program)."""
+    if style not in STYLES:
+        raise JacobiError(f"a compact form's style is one of {', '.join(STYLES)}, not {style!r}")
+    return _Compactor(list(lets), style=style)
 
 
 def _form(C: _Compactor, e: Expr) -> Expr:
@@ -351,4 +358,4 @@ def _means(C: _Compactor, r: sp.Expr) -> sp.Expr:
     return r.xreplace(subs)
 
 
-__all__ = ["STYLES", "compact"]
+__all__ = ["STYLES", "compact", "compactor"]

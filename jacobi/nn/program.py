@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .. import core as P
 from ..calculus.chain import _kind, reverse, substitute
-from ..calculus.compact import compact
+from ..calculus.compact import compactor
 from ..calculus.derivation import Derivation, Program, Step
 from ..calculus.simplify import Simplifier
 from ..core.expr import Expr, deep, describe
@@ -121,6 +121,8 @@ class ProgramBackprop:
         self.derivation = Derivation(loss, leaves, [self.grad(w) for w in leaves], steps,
                                      list(defs.items()) + list(named.items()), "gradient")
         self._resolved: dict | None = None
+        self._compactors: dict = {}  # style -> the compactor of every compact form asked for
+        self._through: dict = {}  # the adjoints kept -> every other adjoint substituted
 
     # -- the results ------------------------------------------------------------
     def _symbol(self, s) -> Expr:
@@ -179,12 +181,17 @@ class ProgramBackprop:
             keep.add(self.adjoints[u])
         if v is self.output:
             return P.Const.make(1)
-        mapping: dict = {}
-        for eq in self.equations:  # in reverse program order: each over the adjoints before it
-            if eq.lhs in keep or eq.lhs is self.adjoints[v]:
-                continue
-            mapping[eq.lhs] = substitute(eq.rhs, mapping)
-        return compact(substitute(self.grad(v), mapping), self.lets, style)
+        key = frozenset(keep)
+        mapping = self._through.get(key)
+        if mapping is None:
+            mapping = self._through[key] = {}
+            for eq in self.equations:  # in reverse program order: each over the adjoints before it
+                if eq.lhs not in keep:
+                    mapping[eq.lhs] = substitute(eq.rhs, mapping)
+        C = self._compactors.get(style)
+        if C is None:
+            C = self._compactors[style] = compactor(self.lets, style)
+        return C.form(substitute(self.grad(v), mapping))
 
     @property
     def steps(self) -> list:
