@@ -98,12 +98,8 @@ def sections(doc: LayerDoc) -> list:
     return [s for make in SECTIONS for s in make(doc)]
 
 
-def _matrix(name, *shape):
-    return P.matrix(name, *shape)
-
-
 def _norm_doc(layer, what, extra=(), compact=()):
-    X = _matrix("X", "n", "d")
+    X = P.matrix("X", "n", "d")
     y = layer(X)
     bp = upstream(y)
     return LayerDoc(what, bp, ["gamma"], list(extra), list(compact))
@@ -115,7 +111,7 @@ def batch_norm():
             "with the learned rows $\\gamma$ and $\\beta$ (each spread over the rows). The variance divides by "
             "$n$ (torch's training mode, ddof $= 0$); Bessel's correction (Karpathy's makemore) divides by "
             "$n - 1$ and changes one factor, shown at the end.")
-    bessel = upstream(BatchNorm(ddof=1)(_matrix("X", "n", "d")))
+    bessel = upstream(BatchNorm(ddof=1)(P.matrix("X", "n", "d")))
     extra = [("With Bessel's correction", "With ddof $= 1$ the variance is "
               "$\\frac{1}{n-1} \\mathbf{1}^{\\top} (x_{c} \\odot x_{c})$ and the adjoint equations are the same but "
               "for the factor $\\frac{2}{n-1}$ in $\\overline{x_{c}}$:"),
@@ -140,7 +136,7 @@ def rms_norm():
 
 
 def residual_block():
-    X = _matrix("X", "n", "d")
+    X = P.matrix("X", "n", "d")
     y = Residual(Dense("d", "tanh"))(X)
     what = ("A residual block adds its input to the output of its layers, $r = x + f(x)$, here with "
             "$f(x) = \\tanh(x W + b)$ (one dense layer that keeps the width $d$). The gradient reaching $x$ is "
@@ -150,7 +146,7 @@ def residual_block():
 
 
 def attention():
-    X = _matrix("X", "T", "m")
+    X = P.matrix("X", "T", "m")
     layer = Attention("d", causal=True)
     built = layer.build(X)
     what = ("Single-head scaled dot-product self-attention over a sequence $X$ of $T$ positions (rows) with "

@@ -35,19 +35,11 @@ STYLES = ("sum", "mean")
 _ROUNDS = 8  # rewriting sums after an elimination settles in a round or two; a bound, not a budget
 
 
-def _is_ones(e) -> bool:
-    return isinstance(e, P.Ones)
-
-
-def _one(x) -> bool:
-    return x == 1 or (isinstance(x, sp.Basic) and x.is_number and x == 1)
-
-
 class _Compactor:
     """One lift of expressions over a program's lets: the operands and their SymPy symbols, the sums
     along an axis, the lets written through later ones, and the sums their definitions fix."""
 
-    def __init__(self, lets, named: bool = True, style: str = "sum"):
+    def __init__(self, lets, style: str = "sum"):
         self.lets, self.style, self._elim = list(lets), style, None
         self.atoms: dict = {}      # jacobi operand -> SymPy symbol
         self.lowered: dict = {}    # SymPy symbol -> jacobi expression, or (axis, summand, shape) for a sum
@@ -58,11 +50,9 @@ class _Compactor:
         # each let's definition, as written and written out to the leaves: where the same node is built
         # again (exp(z) in the chain rule's f'(z), var(X)'s own X - mean(X, 0)), it is that let
         self.named: dict = {}
-        if named:
-            for L in self.lets:
-                self.named.setdefault(L.definition, L)
-                self.named.setdefault(P.inline(L.definition), L)
-        self.axis = None  # set for the lift of a definition whose sum along an axis is asked
+        for L in self.lets:
+            self.named.setdefault(L.definition, L)
+            self.named.setdefault(P.inline(L.definition), L)
 
     # -- operands ------------------------------------------------------------------
     def atom(self, e: Expr) -> sp.Symbol:
@@ -124,12 +114,12 @@ class _Compactor:
     def lift(self, e: Expr) -> sp.Expr:
         r = self.memo.get(e)
         if r is None:
-            r = self.memo[e] = _exact(self._lift(e, fold=True))
+            r = self.memo[e] = self._lift(e, fold=True)
         return r
 
     def lift_definition(self, L: Let) -> sp.Expr:
         """L's definition lifted (the definition itself not folded back into L)."""
-        return _exact(self._lift(L.definition, fold=False))
+        return self._lift(L.definition, fold=False)
 
     def _lift(self, e: Expr, fold: bool) -> sp.Expr:
         L = self.named.get(e) if fold else None
@@ -139,6 +129,8 @@ class _Compactor:
             r = self._matmul(e.args)
             if r is not None:
                 return r
+        if isinstance(e, P.Const):
+            return _exact(e._sympy(self.lift))
         if e.cluster:
             return e._sympy(self.lift)
         return self.atom(self.opaque(e))
@@ -157,13 +149,13 @@ class _Compactor:
         first, last = fs[0], fs[-1]
         if len(fs) == 1:
             return self.lift(first)
-        if _is_ones(first):
+        if isinstance(first, P.Ones):
             rest = P.matmul(*fs[1:])
             if first.shape[1] == 1 and rest.shape[0] == 1:
                 return self.lift(rest)  # a row, broadcast down
             if rest.shape[0] != 1:  # ones(m, k) @ M = ones(m) @ (1^T M): a sum, broadcast if m > 1
                 return self.reduction(self.lift(rest), 0, rest.shape)
-        if _is_ones(last):
+        if isinstance(last, P.Ones):
             front = P.matmul(*fs[:-1])
             if last.shape[0] == 1 and front.shape[1] == 1:
                 return self.lift(front)  # a column, broadcast along
@@ -250,15 +242,11 @@ class _Inline(_Compactor):
         return e
 
 
-def _exact(r: sp.Expr) -> sp.Expr:
-    """Floats that are short binary fractions (-0.5, -1.5 from x ** -0.5) as rationals, so that powers
-    combine; others (an epsilon 1e-5) stay as written."""
-    subs = {}
-    for f in r.atoms(sp.Float):
-        q = sp.Rational(f)
-        if q.q <= 64:
-            subs[f] = q
-    return r.xreplace(subs) if subs else r
+def _exact(v: sp.Expr) -> sp.Expr:
+    """A constant's floats that are short binary fractions (-0.5, -1.5 from x ** -0.5, -1.0/n) as
+    rationals, so that powers combine; others (an epsilon 1e-5) as written."""
+    subs = {f: sp.Rational(f) for f in v.atoms(sp.Float) if sp.Rational(f).q <= 64}
+    return v.xreplace(subs) if subs else v
 
 
 def _split(r: sp.Expr, atoms):
@@ -337,7 +325,7 @@ def _form(C: _Compactor, e: Expr) -> Expr:
     for ci, m in sorted(body, key=order):
         minus = out is not None and ci.could_extract_minus_sign()
         ci = -ci if minus else ci
-        t = lowered(m) if _one(ci) else P.mul(lowered(ci), lowered(m))
+        t = lowered(m) if ci == 1 else P.mul(lowered(ci), lowered(m))
         out = t if out is None else (P.sub(out, t) if minus else P.add(out, t))
     for f in sorted(sp.Mul.make_args(common), key=sp.default_sort_key, reverse=True):
         if f != 1:
@@ -353,8 +341,10 @@ def _form(C: _Compactor, e: Expr) -> Expr:
 
 def _means(C: _Compactor, r: sp.Expr) -> sp.Expr:
     """Each sum along an axis written as N times the mean (lowered as mean(M, axis))."""
-    subs = {s: key_shape[0][key_shape[1]] * s for s, key_shape in
-            ((s, (C.lowered[s][2], C.lowered[s][0])) for s in C.sums.values())}
+    subs = {}
+    for s in C.sums.values():
+        axis, _, shape = C.lowered[s]
+        subs[s] = shape[axis] * s
     return r.xreplace(subs)
 
 

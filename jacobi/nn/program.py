@@ -57,7 +57,7 @@ def _check_loss(loss) -> Expr:
     return loss
 
 
-def _check_constants(constants, lets) -> frozenset:
+def _check_constants(constants) -> frozenset:
     """The leaves held constant (data: targets, masks): symbols that are not lets."""
     if isinstance(constants, Expr) or not isinstance(constants, (list, tuple, set, frozenset)):
         raise JacobiError(f"constants must be a list of leaf symbols, not {constants!r}")
@@ -83,7 +83,7 @@ class ProgramBackprop:
     def __init__(self, loss, simplify: bool = True, constants=()):
         loss = _check_loss(loss)
         lets = program_of(loss)
-        constants = _check_constants(constants, lets)
+        constants = _check_constants(constants)
         defs = {v: v.definition for v in lets}
         if isinstance(loss, Let):
             C = loss
