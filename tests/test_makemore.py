@@ -13,6 +13,7 @@ adjoint equation, evaluated on its own at the oracle's values, gives the oracle'
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 
 import numpy as np
 import pytest
@@ -160,8 +161,8 @@ def bp(model):
     return jc.backprop(model.loss)
 
 
-def function(model, bp, backend="numpy"):
-    return bp.function(model.inputs, [model.loss] + ["grad:" + g for g in OURS], backend=backend)
+def function(model, bp, backend="numpy", compact=False):
+    return bp.function(model.inputs, [model.loss] + ["grad:" + g for g in OURS], backend=backend, compact=compact)
 
 
 def ours(fn, vals) -> dict:
@@ -216,6 +217,19 @@ def test_the_26_gradients_against_his_manual_backprop(model, bp, seed):
     got = ours(function(model, bp), vals)
     assert_all_close(got, want)
     assert want["C"].shape == (MAKEMORE_SIZES["V"], MAKEMORE_SIZES["e"])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_26_compact_forms_against_his_manual_backprop_and_torch(model, bp, seed):
+    # bp.compact writes each gradient as the line by hand (dlogits = (probs - onehot) / n, dhprebn his
+    # Bessel line): the same 26 numbers as his backward pass and torch's
+    vals = model.values(seed)
+    fwd, want = numpy_backprop(vals)
+    want["loss"] = fwd["loss"]
+    got = ours(function(model, bp, compact=True), vals)
+    assert_all_close(got, want)
+    if importlib.util.find_spec("torch") is not None:
+        assert_all_close(got, torch_autograd(vals))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
