@@ -117,7 +117,7 @@ def test_a_sum_against_a_onehot_is_a_gather(backend):
         pytest.importorskip(backend)
     f = _nll(backend)
     body = _body(f)
-    assert ("take_along_axis" in body or "gather" in body) and "onehot" not in body and "== y" not in body, body
+    assert ("arange(_n), y[:, 0]]" in body or "gather" in body) and "onehot" not in body and "== y" not in body, body
     rng = np.random.default_rng(2)
     Lv, Wv, yv = rng.normal(size=(6, 4)), rng.normal(size=(6, 4)), rng.integers(0, 4, size=(6, 1))
     rows = np.arange(6)
@@ -128,6 +128,37 @@ def test_a_sum_against_a_onehot_is_a_gather(backend):
     np.testing.assert_allclose(got, [picked.sum(), (picked * Wv[rows, yv[:, 0]]).sum(),
                                      -logp[rows, yv[:, 0]].sum()], rtol=1e-5 if backend == "jax" else 1e-12)
     # jax computes in float32 unless x64 is enabled
+
+
+def _targets(backend):
+    """softmax - onehot written four ways: afresh (the target subtracted in place), scaled, the softmax a named
+    temporary also returned (its memory must not change), and a spread row minus the one-hot matrix."""
+    L, r = jc.matrix("L", "n", "V"), jc.matrix("r", 1, "V")
+    y = jc.indices("y", "n", 1, "V")
+    oh, n = jc.onehot(y, "V"), size("n")
+    A = jc.softmax(L, 1)
+    return jc.lambdify([L, r, y], [A - oh, (jc.exp(L) - oh) / n, 2 * oh - jc.exp(L), A, r - oh, L * L - oh],
+                       backend=backend)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax", "torch"])
+def test_softmax_minus_onehot_subtracts_at_the_targets(backend):
+    if backend != "numpy":
+        pytest.importorskip(backend)
+    f = _targets(backend)
+    body = _body(f)
+    assert body.count("== y[:, 0]") <= 1 and ("_add_at_targets(" in body or ".at[" in body), body
+    rng = np.random.default_rng(5)
+    Lv, rv, yv = rng.normal(size=(6, 4)), rng.normal(size=(1, 4)), rng.integers(0, 4, size=(6, 1))
+    L0 = Lv.copy()
+    oh = np.eye(4)[yv[:, 0]]
+    A = np.exp(Lv) / np.exp(Lv).sum(1, keepdims=True)
+    want = [A - oh, (np.exp(Lv) - oh) / 6, 2 * oh - np.exp(Lv), A, rv - oh, Lv * Lv - oh]
+    for _ in range(2):  # the second call takes the path for arguments already checked
+        got = [np.asarray(v) for v in f(Lv, rv, yv)]
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-5 if backend == "jax" else 1e-12)
+    np.testing.assert_array_equal(Lv, L0)  # the argument is never written into
 
 
 def makemore():

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..core.shapes import JacobiError, ShapeError
 from .support import (
+    _ADD_AT_TARGETS,
     _AXIS,
     _BLOCKS,
     _COMMUTATION,
@@ -120,7 +121,9 @@ class Backend:
     gather: str = "{c}[{i}].reshape({n}, {w})"
     scatter_add: str = "_scatter_add({g}, {i}, {v}, {e})"
     onehot: str = "{np}.asarray({np}.arange({v}) == {i}{like})"
-    pick_sum: str = "{np}.sum({np}.take_along_axis({x}, {i}, axis=1))"  # sum_i {x}[i, {i}[i, 0]]: an index column
+    pick_sum: str = "{np}.sum({x}[{np}.arange({n}), {i}[:, 0]])"  # sum_i {x}[i, {i}[i, 0]]: {i} an index column
+    # {a} + {c} onehot({i}) with {c} added at each row's target; {a} is an array the line computed afresh
+    add_at_targets: str | None = "_add_at_targets({a}, {i}, {c})"
     concat: str = "{np}.concatenate([{xs}], axis={a})"  # the blocks {xs} (a list's items) along axis {a}
     helpers: dict = field(default_factory=dict)  # support functions, included where the code calls them
     # the generated code may branch on array values (a target check that raises); False where the code is
@@ -270,6 +273,9 @@ def _index_arg(v, name, classes=None, asarray=None):
     """An index matrix argument (jc.indices) as a 2-D integer array (a column given 1-D becomes one); given
     classes, its entries are checked in [0, classes) (where the values are known: not inside jax.jit)."""
     if classes is not None:
+        if v.__class__ is np.ndarray and v.dtype.kind == "i" and v.size \
+                and int(v.view(f"u{v.itemsize}").max()) < classes:
+            return v  # one pass: a negative entry read as unsigned is above any class count
         try:
             lo, hi = int(v.min()), int(v.max())
         except TypeError:  # traced values (jax.jit): nothing to check
@@ -340,7 +346,8 @@ def backend(name) -> Backend:
 register_backend(Backend(
     "numpy", module="numpy", alias="np",
     softmax="_softmax({x}, {axis})", log_softmax="_log_softmax({x}, {axis})",
-    softmax_log="_softmax_log({x}, {axis})", helpers={**_NP_HELPERS, "_scatter_add": _SCATTER_ADD},
+    softmax_log="_softmax_log({x}, {axis})",
+    helpers={**_NP_HELPERS, "_scatter_add": _SCATTER_ADD, "_add_at_targets": _ADD_AT_TARGETS},
 ))
 register_backend(Backend(
     "jax", module="jax.numpy", alias="jnp", imports=("import jax", "import jax.numpy as jnp"), extra="jax",
@@ -349,7 +356,7 @@ register_backend(Backend(
     scatter_add="jnp.zeros(({v}, {e}), dtype={g}.dtype).at[{i}.reshape(-1)].add({g}.reshape(-1, {e}))",
     softmax="jax.nn.softmax({x}, axis={axis})", log_softmax="jax.nn.log_softmax({x}, axis={axis})",
     softmax_log="jax.nn.softmax({x}, axis={axis}), jax.nn.log_softmax({x}, axis={axis})",
-    logsumexp="jax.nn.logsumexp({x})",
+    logsumexp="jax.nn.logsumexp({x})", add_at_targets="{a}.at[jnp.arange({n}), {i}[:, 0]].add({c})",
     helpers={"_commutation": _rename(_COMMUTATION, "np", "jnp"), "_norm2": _rename(_NORM2, "np", "jnp"),
              "_power_sum": _rename(_POWER_SUM, "np", "jnp"), **{k: _rename(v, "np", "jnp") for k, v in _BLOCKS.items()},
              "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "jnp"), "_gram": _GRAM,
@@ -369,9 +376,12 @@ register_backend(Backend(
                 "{g}.reshape(-1, {e}))",
     onehot="torch.asarray(torch.arange({v}, device={i}.device) == {i}{like})",
     pick_sum="torch.sum(torch.gather({x}, 1, {i}))",
+    add_at_targets="_add_at_targets({a}, {i}, {c})",
     concat="torch.cat([{xs}], dim={a})",
     helpers={"_commutation": _rename(_COMMUTATION, "np", "torch"), "_norm2": _rename(_NORM2, "np", "torch"),
              "_gram": _GRAM, "_plus_diagonal": _rename(_PLUS_DIAGONAL, "np", "torch"),
+             "_add_at_targets": _ADD_AT_TARGETS.replace("np.arange(a.shape[0])",
+                                                        "torch.arange(a.shape[0], device=a.device)"),
              "_power_sum": _rename(_POWER_SUM, "np", "torch").replace("concatenate(", "cat(").replace("axis=", "dim="),
              **{k: _rename(v, "np", "torch") for k, v in _BLOCKS.items()}, **_TORCH_AXIS,
              "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "torch").replace(

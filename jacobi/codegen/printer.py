@@ -169,6 +169,29 @@ class CodePrinter:
                                else "")
         return None
 
+    def target_sum(self, e) -> str | None:
+        """A + c onehot(y) (c a scalar, often -1: softmax(L) - onehot(y)) for an A that the code computes
+        afresh at the sum's shape: c is added at each row's target column in place, and the one-hot matrix
+        is never built.  None where the sum has no such term, where A may be an argument's or a named
+        temporary's memory, or where the backend has no such form."""
+        if e.is_scalar or self.be.add_at_targets is None:
+            return None
+        for k, t in enumerate(e.args):
+            neg = P.negated(t)
+            u = neg if neg is not None else t
+            c, u = (u.args[0], u.args[1]) if isinstance(u, P.Scale) else (P.Const.make(1), u)
+            if not isinstance(u, P.Onehot):
+                continue
+            rest = P.add(*(a for i, a in enumerate(e.args) if i != k))
+            if rest in self.temps or not _full(rest, e.shape) or not (
+                    isinstance(rest, _ARITHMETIC) or (isinstance(rest, (P.Apply, P.Softmax, P.LogSoftmax))
+                                                      and _full(rest.args[-1], e.shape))):
+                return None  # a leaf, a view, a spread row or a named temporary: not this sum's own memory
+            coef = self.ref(c, MUL + 1)
+            return self.be.fmt("add_at_targets", a=self.ref(rest, ATOM), i=self.ref(u.args[0], ATOM),
+                               c=("-" + coef if neg is not None else coef), n=self.size(e.shape[0]))
+        return None
+
     def _diagonals(self, fs) -> list:
         """diag(d) B as d * B and B diag(d) as B * d^T, by broadcasting: a diagonal matrix is never
         built to multiply by it (one already named, used elsewhere too, is used as it is)."""

@@ -166,6 +166,11 @@ _SOFTMAX_JACOBIAN = '''def _softmax_jacobian(s):
 
 # the rows of g (n x k e) added into the rows of a v x e zero matrix that i (n x k) names; np.add.at
 # accumulates where an index repeats (out[i] += g would keep only one of them)
+# a + c onehot(y) for an array a that the line computed afresh: c added at each row's target, in place
+_ADD_AT_TARGETS = '''def _add_at_targets(a, y, c):
+    a[np.arange(a.shape[0]), y[:, 0]] += c
+    return a
+'''
 _SCATTER_ADD = '''def _scatter_add(g, i, v, e):
     out = np.zeros((v, e), dtype=g.dtype)
     np.add.at(out, i.reshape(-1), g.reshape(-1, e))

@@ -87,7 +87,8 @@ class Add(_Elementwise):
         return r"\left(" + _join_terms(p, inner) + r"\right)^{\top}" if inner else _join_terms(p, self.args)
 
     def _code(self, p):
-        code = p.diagonal_sum(self)  # M + diag(d): d added to M's diagonal, no n x n diagonal built
+        # M + diag(d): d added to M's diagonal, no n x n diagonal built; A + c onehot(y): c added at the targets
+        code = p.diagonal_sum(self) or p.target_sum(self)
         if code is not None:
             return code
         out = []

@@ -316,7 +316,8 @@ class Onehot(Expr):
     def _summed_times(self, p, L) -> str:
         # sum(onehot(y) * L) is the sum of L[i, y_i]: a gather, no one-hot array, and -inf or nan entries of L
         # off the targets (log-probabilities that underflow) do not make it nan
-        return p.be.fmt("pick_sum", x=p.ref(L, 0), i=p.ref(self.args[0], ATOM))
+        return p.be.fmt("pick_sum", x=p.ref(L, ATOM if "{x}[" in p.be.pick_sum else 0),
+                        i=p.ref(self.args[0], ATOM), n=p.size(L.shape[0]))
 
     def _explicit(self, ev):
         y = ev(self.args[0])
