@@ -32,7 +32,7 @@ class Partial(Expr):
             return f"d2{p.paren(f, ATOM)}/d{p.paren(x, ATOM)}d{p.paren(y, ATOM)}"
         return f"d{p.paren(f, ATOM)}/d{p.paren(x, ATOM)}"
 
-    def _latex(self, p):
+    def _tex(self, p):
         f, x = self.args[:2]
         if self.params[0] == "hessian":
             y = self.args[2]

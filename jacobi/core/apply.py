@@ -35,7 +35,7 @@ class Apply(_Elementwise):
     def _text(self, p):
         return f"{_text_name(self.fn)}({p.doprint(self.args[0])})"
 
-    def _latex(self, p):
+    def _tex(self, p):
         x = self.args[0]
         inner = p.doprint(x)
         if self.fn.latex_form is not None:  # a delimiter form, |x|: no parentheses

@@ -172,7 +172,7 @@ class Max(_Reduction):
             return matmul(kron(identity(n), ones(1, m)), diag(M)), _MAX_RULES[0]
         return matmul(kron(ones(1, n), identity(m)), diag(M)), _MAX_RULES[1]
 
-    def _latex(self, p):
+    def _tex(self, p):
         sub_ = {None: "", 0: "_{i}", 1: "_{j}"}[self.axis]
         return r"\max" + sub_ + r"\left(" + p.doprint(self.args[0]) + r"\right)"
 
@@ -236,7 +236,7 @@ class ArgmaxMask(_Reduction):
         k = numel(self.shape)
         return zeros(k, k), self.rules["X"]
 
-    def _latex(self, p):
+    def _tex(self, p):
         sub_ = {None: "", 0: "_{i}", 1: "_{j}"}[self.axis]
         return r"\operatorname{argmax}" + sub_ + r"\left(" + p.doprint(self.args[0]) + r"\right)"
 
@@ -276,7 +276,7 @@ class AxisSoftmaxJacobian(Call):
     def _text(self, p):
         return f"{'log_' if self.params[1] else ''}softmax_jacobian({p.doprint(self.args[0])}, {self.params[0]})"
 
-    def _latex(self, p):
+    def _tex(self, p):
         name = r"J_{\log\operatorname{softmax}" if self.params[1] else r"J_{\operatorname{softmax}"
         return name + f", {self.params[0]}}}" + r"\left(" + p.doprint(self.args[0]) + r"\right)"
 

@@ -125,7 +125,7 @@ class Concat(Expr):
     def _text(self, p):
         return "concat(" + ", ".join(p.doprint(a) for a in self.args) + f", axis={self.axis})"
 
-    def _latex(self, p):
+    def _tex(self, p):
         sep = r" \\ " if self.axis == 0 else " & "
         return r"\begin{bmatrix} " + sep.join(p.doprint(a) for a in self.args) + r" \end{bmatrix}"
 
@@ -207,7 +207,7 @@ class Slice(Expr):
         a, b = self.params[1:]
         return f"{_AXES[self.axis]}({p.doprint(self.args[0])}, {a}, {b})"
 
-    def _latex(self, p):
+    def _tex(self, p):
         a, b = (sp.latex(v) for v in self.params[1:])
         where = f":,\\, {a}:{b}" if self.axis == 1 else f"{a}:{b},\\, :"
         return p.base(self.args[0]) + "_{" + where + "}"
@@ -311,7 +311,7 @@ class SliceJacobian(Expr):
     def _text(self, p):
         return p.doprint(self.equivalent())
 
-    def _latex(self, p):
+    def _tex(self, p):
         return p.doprint(self.equivalent())
 
     def _code(self, p):

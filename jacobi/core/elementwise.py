@@ -82,7 +82,7 @@ class Add(_Elementwise):
         inner = _transposed_terms(self.args)
         return f"({_join_terms(p, inner)}).T" if inner else _join_terms(p, self.args)
 
-    def _latex(self, p):
+    def _tex(self, p):
         inner = _transposed_terms(self.args)
         return r"\left(" + _join_terms(p, inner) + r"\right)^{\top}" if inner else _join_terms(p, self.args)
 
@@ -221,7 +221,7 @@ class Scale(Expr):
             return "-" + p.paren(X, MUL + 1)
         return p.paren(s, MUL) + " * " + p.paren(X, MUL + 1)
 
-    def _latex(self, p):
+    def _tex(self, p):
         s, X = self.args
         if isinstance(s, Const) and s.value == -1:
             inner = p.paren(X, MUL)  # -x \odot u; a negative operand is parenthesised: -(-a), never --a
@@ -302,8 +302,8 @@ class Broadcast(Expr):
     def _text(self, p):
         return p.paren(self.args[0], MUL) + " * " + Ones._new(self.params, ())._text(p)
 
-    def _latex(self, p):
-        return p.paren(self.args[0], MUL) + " " + Ones._new(self.params, ())._latex(p)
+    def _tex(self, p):
+        return p.paren(self.args[0], MUL) + " " + Ones._new(self.params, ())._tex(p)
 
     def _code(self, p):
         return p.broadcast(self.args[0], self.shape, MUL)  # inside an element-wise operation, the scalar itself
@@ -346,7 +346,7 @@ class Hadamard(_Elementwise):
     def _text(self, p):
         return " * ".join(p.operand(a, MUL + 1, MATMUL + 1, self.args) for a in self.args)
 
-    def _latex(self, p):
+    def _tex(self, p):
         if self.is_scalar:
             return " ".join(p.operand(a, MUL + 1, MATMUL + 1, self.args) for a in self.args)
         return r" \odot ".join(p.operand(a, MUL + 1, MATMUL + 1, self.args) for a in self.args)

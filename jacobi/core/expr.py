@@ -206,6 +206,24 @@ class Expr:
 
         return "$\\displaystyle " + latex(self) + "$"
 
+    # SymPy's printers call these hooks on an object that has them (sympy.latex, str, pretty, srepr; and
+    # sympy.init_printing's display of lists and tuples): jacobi's own forms, so that SymPy never reads a
+    # jacobi node as the SymPy class of the same name.  jacobi's printers call _text and _tex.
+    def _latex(self, printer=None, **_):
+        from .printing import latex
+
+        return latex(self)
+
+    def _sympystr(self, printer=None, **_):
+        return str(self)
+
+    _sympyrepr = _sympystr
+
+    def _pretty(self, printer=None, **_):
+        from sympy.printing.pretty.stringpict import prettyForm
+
+        return prettyForm(str(self))
+
     def __bool__(self):
         return True
 
@@ -307,7 +325,7 @@ class Call(Expr):
     def _text(self, p):
         return f"{self.text_name}({p.doprint(self.args[0])})"
 
-    def _latex(self, p):
+    def _tex(self, p):
         return self.latex_name + r"\left(" + p.doprint(self.args[0]) + r"\right)"
 
 

@@ -104,7 +104,7 @@ class Embedding(Expr):
     def _text(self, p):
         return f"embedding({p.doprint(self.args[0])}, {p.doprint(self.args[1])})"
 
-    def _latex(self, p):
+    def _tex(self, p):
         return r"\operatorname{embed}\left(" + p.doprint(self.args[0]) + ", " + p.doprint(self.args[1]) + r"\right)"
 
     def _code(self, p):
@@ -150,7 +150,7 @@ class EmbeddingJacobian(Expr):
     def _text(self, p):
         return f"embedding_jacobian({p.doprint(self.args[0])}, {self.params[0]})" + (".T" if self.transposed else "")
 
-    def _latex(self, p):
+    def _tex(self, p):
         return "E_{" + p.doprint(self.args[0]) + "}" + (r"^{\top}" if self.transposed else "")
 
     def _code(self, p):
@@ -244,7 +244,7 @@ class ScatterAdd(Expr):
         G, X = self.args
         return f"scatter_add({p.doprint(G)}, {p.doprint(X)}, {classes(X)})"
 
-    def _latex(self, p):
+    def _tex(self, p):
         G, X = self.args
         return r"\operatorname{scatter}_{" + p.doprint(X) + r"}\left(" + p.doprint(G) + r"\right)"
 
@@ -305,7 +305,7 @@ class Onehot(Expr):
         y = self.args[0]
         return f"onehot({p.doprint(y)}, {classes(y)})"
 
-    def _latex(self, p):
+    def _tex(self, p):
         return r"\operatorname{onehot}\left(" + p.doprint(self.args[0]) + r"\right)"
 
     def _code(self, p):

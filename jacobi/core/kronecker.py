@@ -63,9 +63,9 @@ class Kron(Expr):
     def _text(self, p):
         return f"kron({p.doprint(self.args[0])}, {p.doprint(self.args[1])})"
 
-    def _latex(self, p):
+    def _tex(self, p):
         # associative: a Kronecker product inside another needs no parentheses
-        return r" \otimes ".join(a._latex(p) if isinstance(a, Kron) else p.paren(a, MATMUL + 1) for a in self.args)
+        return r" \otimes ".join(a._tex(p) if isinstance(a, Kron) else p.paren(a, MATMUL + 1) for a in self.args)
 
     def _code(self, p):
         return p.kron(self.args[0], self.args[1])
@@ -138,7 +138,7 @@ class KronJacobian(Expr):
     def _text(self, p):
         return p.doprint(self.textbook())
 
-    def _latex(self, p):
+    def _tex(self, p):
         T = self.textbook()
         if isinstance(T, Kron):
             return p.doprint(T)
@@ -205,7 +205,7 @@ class BlockInner(_Contraction):
             return transpose(KronJacobian._new((0,) + self.shape, (B,))), self.rules["G"]
         return rearrange(G, *B.shape), self.rules["B"]
 
-    def _latex(self, p):
+    def _tex(self, p):
         G, B = self.args
         right = kron(identity(self.shape[1]), transpose(B))
         return r"\operatorname{tr}_{2}\left(" + p.paren(G, MATMUL) + " " + p.paren(right, MATMUL + 1) + r"\right)"
@@ -249,7 +249,7 @@ class BlockSum(_Contraction):
             return transpose(KronJacobian._new((1,) + self.shape, (A,))), self.rules["G"]
         return transpose(rearrange(G, *self.shape)), self.rules["A"]
 
-    def _latex(self, p):
+    def _tex(self, p):
         G, A = self.args
         left = kron(transpose(A), identity(self.shape[0]))
         return r"\operatorname{tr}_{1}\left(" + p.paren(left, MATMUL + 1) + " " + p.paren(G, MATMUL) + r"\right)"

@@ -68,7 +68,7 @@ class Symbol(Expr):
     def _text(self, p):
         return self.name
 
-    def _latex(self, p):
+    def _tex(self, p):
         return self.latex_name
 
     def _code(self, p):
@@ -146,7 +146,7 @@ class Const(Expr):
     def _text(self, p):
         return p.constant(self.value)
 
-    def _latex(self, p):
+    def _tex(self, p):
         return sp.latex(self.value)
 
     def _code(self, p):
@@ -250,7 +250,7 @@ class Zero(_Fixed):
     def _text(self, p):
         return "0" if self.shape == SCALAR else _fixed_text("zeros", self.shape)
 
-    def _latex(self, p):
+    def _tex(self, p):
         return "0"
 
     def _code(self, p):
@@ -290,7 +290,7 @@ class Ones(_Fixed):
     def _text(self, p):
         return _fixed_text("ones", self.shape)
 
-    def _latex(self, p):
+    def _tex(self, p):
         r, c = self.shape
         return r"\mathbf{1}" if c == 1 else (r"\mathbf{1}^{\top}" if r == 1 else r"\mathbf{1}\mathbf{1}^{\top}")
 
@@ -330,7 +330,7 @@ class Identity(_Fixed):
     def _text(self, p):
         return "I" if p.size_implied() else f"I({self.shape[0]})"  # where nothing around it gives its size
 
-    def _latex(self, p):
+    def _tex(self, p):
         return "I"
 
     def _code(self, p):
@@ -364,7 +364,7 @@ class Commutation(_Fixed):
     def _text(self, p):
         return f"K({self.params[0]}, {self.params[1]})"
 
-    def _latex(self, p):
+    def _tex(self, p):
         return "K_{" + sp.latex(self.params[0]) + "," + sp.latex(self.params[1]) + "}"
 
     def _code(self, p):

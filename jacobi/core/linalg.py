@@ -123,7 +123,7 @@ class LogDet(_Square):
     def local_jacobian(self, i, out):
         return _row(inv(transpose(self.args[0]))), self.rules["X"]
 
-    def _latex(self, p):
+    def _tex(self, p):
         if is_positive_definite(self.args[0]):  # det > 0: the textbook's log det A
             return r"\log\det\left(" + p.doprint(self.args[0]) + r"\right)"
         return r"\log\left|\det\left(" + p.doprint(self.args[0]) + r"\right)\right|"
@@ -172,7 +172,7 @@ class Inv(_Square):
         # out is X^{-1} itself, or the intermediate variable that names it: -(out^T kron out)
         return neg(kron(transpose(out), out)), self.rules["X"]
 
-    def _latex(self, p):
+    def _tex(self, p):
         return _superscript(p, self.args[0], "-1")
 
     def _scalar_code(self, p, X):
@@ -258,7 +258,7 @@ class MatrixPower(Expr):
     def _text(self, p):
         return f"matrix_power({p.doprint(self.args[0])}, {self.power})"
 
-    def _latex(self, p):
+    def _tex(self, p):
         return _superscript(p, self.args[0], sp.latex(self.power))
 
     def _code(self, p):

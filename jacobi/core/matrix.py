@@ -51,7 +51,7 @@ class MatMul(Expr):
     def _text(self, p):
         return " @ ".join(p.paren(a, MATMUL + (k > 0)) for k, a in enumerate(self.args))
 
-    def _latex(self, p):
+    def _tex(self, p):
         return " ".join(p.paren(a, MATMUL) for a in self.args)
 
     def _code(self, p):
@@ -191,7 +191,7 @@ class Transpose(Expr):
     def _text(self, p):
         return p.paren(self.args[0], POSTFIX) + ".T"
 
-    def _latex(self, p):
+    def _tex(self, p):
         return p.base(self.args[0]) + r"^{\top}"
 
     def _code(self, p):
@@ -287,7 +287,7 @@ class _AlongAxis(Call, SameShape):
             return super()._text(p)
         return f"{self.text_name}({p.doprint(self.args[0])}, axis=1)"  # row by row
 
-    def _latex(self, p):
+    def _tex(self, p):
         rows = r"_{\text{rows}}" if self.axis == 1 else ""
         return self.latex_name + rows + r"\left(" + p.doprint(self.args[0]) + r"\right)"
 

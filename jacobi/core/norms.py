@@ -30,7 +30,7 @@ class _Norm(Call):
     shape_rule = sizerules.SUM  # any shape in, a scalar out
     sub = ""  # the norm's subscript in LaTeX
 
-    def _latex(self, p):
+    def _tex(self, p):
         return r"\left\lVert " + p.doprint(self.args[0]) + r" \right\rVert_{" + self.sub + "}"
 
     def _entries(self, p):

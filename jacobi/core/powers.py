@@ -37,7 +37,7 @@ class Div(_Elementwise):
         u, v = self.args
         return p.operand(u, MUL, among=self.args) + " / " + p.operand(v, MUL + 1, among=self.args)
 
-    def _latex(self, p):
+    def _tex(self, p):
         u, v = self.args
         if self.is_scalar or isinstance(v, Broadcast):
             return r"\frac{" + p.operand(u, 0, among=self.args) + "}{" + p.operand(v, 0, among=self.args) + r"}"
@@ -122,7 +122,7 @@ class Power(_Elementwise):
             return "sqrt(" + p.doprint(self.args[0]) + ")"
         return p.operand(self.args[0], POW + 1, among=self.args) + " ** " + p.operand(self.args[1], POW)
 
-    def _latex(self, p):
+    def _tex(self, p):
         if self.is_sqrt:
             return r"\sqrt{" + p.doprint(self.args[0]) + "}"
         return p.base(self.args[0]) + "^{" + p.operand(self.args[1], 0) + "}"

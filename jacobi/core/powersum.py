@@ -84,7 +84,7 @@ class PowerSum(Expr):
         a, g, b = (p.doprint(x) for x in self.args)
         return f"power_sum({a}, {g}, {b}, {self.power})"
 
-    def _latex(self, p):
+    def _tex(self, p):
         A, G, B = self.args
         k = self.power
         last = sp.latex(k - 1)

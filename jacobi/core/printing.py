@@ -1,5 +1,6 @@
 """The printer protocol.  A node prints itself: ``_text`` (the syntax the
-command line reads), ``_latex`` (textbook notation), ``_code`` (numeric code,
+command line reads), ``_tex`` (textbook notation; ``_latex`` is SymPy's hook, which
+hands a jacobi node to jacobi's printer), ``_code`` (numeric code,
 codegen's printer), ``_explicit`` (SymPy components), ``_index`` (one entry,
 render's index printer).  The printer supplies parenthesisation, so every
 sub-part is printed with the right precedence."""
@@ -280,7 +281,7 @@ def _printable(e: Expr) -> None:
 
 
 class LatexPrinter(Printer):
-    method = "_latex"
+    method = "_tex"
 
     def wrap(self, s: str) -> str:
         return r"\left(" + s + r"\right)"

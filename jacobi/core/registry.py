@@ -1,7 +1,7 @@
 """The registry of primitives: every node class, checked when it is defined.
 
 A primitive is one class that holds everything about one operation: its shape
-rule (``shape_rule``, or ``_shape`` where parameters decide it), its printers (``_text``, ``_latex``, ``_code``,
+rule (``shape_rule``, or ``_shape`` where parameters decide it), its printers (``_text``, ``_tex``, ``_code``,
 ``_explicit``; optionally ``_index`` and ``_sympy``), and, if it can be
 differentiated, its local Jacobian (``local_jacobian``) with the rules it
 cites (``rules``), the transpose rule of the Jacobian block it is
@@ -19,7 +19,7 @@ from .shapes import JacobiError
 PRIMITIVES: dict[str, type] = {}
 
 #: the printers every node must have
-PRINTERS = ("_text", "_latex", "_code", "_explicit")
+PRINTERS = ("_text", "_tex", "_code", "_explicit")
 
 
 def primitive(cls: type) -> type:
