@@ -131,13 +131,14 @@ def test_a_sum_against_a_onehot_is_a_gather(backend):
 
 
 def _targets(backend):
-    """softmax - onehot written four ways: afresh (the target subtracted in place), scaled, the softmax a named
-    temporary also returned (its memory must not change), and a spread row minus the one-hot matrix."""
+    """softmax - onehot written several ways: afresh (the target subtracted in place), scaled, the softmax a
+    named temporary also returned and an argument (their memory must not change: a copy is written into), and
+    a spread row minus the one-hot matrix (built, to broadcast against)."""
     L, r = jc.matrix("L", "n", "V"), jc.matrix("r", 1, "V")
     y = jc.indices("y", "n", 1, "V")
     oh, n = jc.onehot(y, "V"), size("n")
     A = jc.softmax(L, 1)
-    return jc.lambdify([L, r, y], [A - oh, (jc.exp(L) - oh) / n, 2 * oh - jc.exp(L), A, r - oh, L * L - oh],
+    return jc.lambdify([L, r, y], [A - oh, (jc.exp(L) - oh) / n, 2 * oh - jc.exp(L), A, r - oh, L * L - oh, L - oh],
                        backend=backend)
 
 
@@ -153,12 +154,31 @@ def test_softmax_minus_onehot_subtracts_at_the_targets(backend):
     L0 = Lv.copy()
     oh = np.eye(4)[yv[:, 0]]
     A = np.exp(Lv) / np.exp(Lv).sum(1, keepdims=True)
-    want = [A - oh, (np.exp(Lv) - oh) / 6, 2 * oh - np.exp(Lv), A, rv - oh, Lv * Lv - oh]
+    want = [A - oh, (np.exp(Lv) - oh) / 6, 2 * oh - np.exp(Lv), A, rv - oh, Lv * Lv - oh, Lv - oh]
     for _ in range(2):  # the second call takes the path for arguments already checked
         got = [np.asarray(v) for v in f(Lv, rv, yv)]
         for g, w in zip(got, want):
             np.testing.assert_allclose(g, w, rtol=1e-5 if backend == "jax" else 1e-12)
     np.testing.assert_array_equal(Lv, L0)  # the argument is never written into
+
+
+def test_a_temporary_that_dies_where_the_targets_are_subtracted_is_written_into():
+    """probs = counts / sum(counts) is made by the code and read last by dlogits: the target subtraction
+    writes into it (no copy), as hand-written backprop does; an argument or a temporary read later is copied."""
+    L = jc.matrix("L", "n", "V")
+    y = jc.indices("y", "n", 1, "V")
+    counts = jc.let("counts", jc.exp(L))
+    probs = jc.let("probs", counts / jc.sum(counts, axis=1))
+    bp = jc.backprop(-jc.sum(jc.onehot(y, "V") * jc.log(probs)) / size("n"))
+    fn = bp.function([L, y], [bp.loss, "grad:L"], compact=True)
+    body = _body(fn)
+    assert "_add_at_targets(probs, y, -1)" in body and ".copy()" not in body, body
+    rng = np.random.default_rng(6)
+    Lv, yv = rng.normal(size=(5, 4)), rng.integers(0, 4, size=(5, 1))
+    P = np.exp(Lv) / np.exp(Lv).sum(1, keepdims=True)
+    loss, dL = fn(Lv, yv)
+    np.testing.assert_allclose(loss, -np.log(P[np.arange(5), yv[:, 0]]).mean(), rtol=1e-12)
+    np.testing.assert_allclose(dL, (P - np.eye(4)[yv[:, 0]]) / 5, rtol=1e-12, atol=1e-15)
 
 
 def makemore():

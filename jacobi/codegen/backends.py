@@ -124,6 +124,7 @@ class Backend:
     pick_sum: str = "{np}.sum({x}[{np}.arange({n}), {i}[:, 0]])"  # sum_i {x}[i, {i}[i, 0]]: {i} an index column
     # {a} + {c} onehot({i}) with {c} added at each row's target; {a} is an array the line computed afresh
     add_at_targets: str | None = "_add_at_targets({a}, {i}, {c})"
+    copy: str = "{x}.copy()"  # a copy of {x} (a postfix operand) that the code may write into
     concat: str = "{np}.concatenate([{xs}], axis={a})"  # the blocks {xs} (a list's items) along axis {a}
     helpers: dict = field(default_factory=dict)  # support functions, included where the code calls them
     # the generated code may branch on array values (a target check that raises); False where the code is
@@ -357,6 +358,7 @@ register_backend(Backend(
     softmax="jax.nn.softmax({x}, axis={axis})", log_softmax="jax.nn.log_softmax({x}, axis={axis})",
     softmax_log="jax.nn.softmax({x}, axis={axis}), jax.nn.log_softmax({x}, axis={axis})",
     logsumexp="jax.nn.logsumexp({x})", add_at_targets="{a}.at[jnp.arange({n}), {i}[:, 0]].add({c})",
+    copy="{x}",  # jax arrays are never written into: .at[...].add makes a new one
     helpers={"_commutation": _rename(_COMMUTATION, "np", "jnp"), "_norm2": _rename(_NORM2, "np", "jnp"),
              "_power_sum": _rename(_POWER_SUM, "np", "jnp"), **{k: _rename(v, "np", "jnp") for k, v in _BLOCKS.items()},
              "_softmax_jacobian": _rename(_SOFTMAX_JACOBIAN, "np", "jnp"), "_gram": _GRAM,
@@ -376,7 +378,7 @@ register_backend(Backend(
                 "{g}.reshape(-1, {e}))",
     onehot="torch.asarray(torch.arange({v}, device={i}.device) == {i}{like})",
     pick_sum="torch.sum(torch.gather({x}, 1, {i}))",
-    add_at_targets="_add_at_targets({a}, {i}, {c})",
+    add_at_targets="_add_at_targets({a}, {i}, {c})", copy="{x}.clone()",
     concat="torch.cat([{xs}], dim={a})",
     helpers={"_commutation": _rename(_COMMUTATION, "np", "torch"), "_norm2": _rename(_NORM2, "np", "torch"),
              "_gram": _GRAM, "_plus_diagonal": _rename(_PLUS_DIAGONAL, "np", "torch"),

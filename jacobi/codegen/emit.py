@@ -9,6 +9,7 @@ from the generated text).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .. import core as P
@@ -91,6 +92,7 @@ def emit(lines: list, printer: CodePrinter, *, keep: set = frozenset(), indent: 
     named = {}  # expression -> target that holds it
     inline: dict = {}  # node -> how deep its code nests until a name (MAX_INLINE caps it: Python's parser has a limit)
     made: set = set()  # the temporaries named here
+    fresh: set = set()  # the names assigned an array their statement made (not a view, not an argument)
     for ln in lines:
         for n in ln.expr.walk():
             if not n.args or n in printer.temps or n in named:
@@ -108,9 +110,13 @@ def emit(lines: list, printer: CodePrinter, *, keep: set = frozenset(), indent: 
                 code, read = _printed(n, printer)
                 out.append((name, code, "", read))
                 made.add(name)
+                if printer.owns(n):
+                    fresh.add(name)
                 printer.temps[n] = name
         code, read = _printed(ln.expr, printer)
         out.append((ln.target, code, ln.comment, read))
+        if ln.expr not in printer.temps and printer.owns(ln.expr):
+            fresh.add(ln.target)
         printer.temps[ln.expr] = ln.target
         named[ln.expr] = ln.target
     out = _live(out, made)
@@ -122,11 +128,23 @@ def emit(lines: list, printer: CodePrinter, *, keep: set = frozenset(), indent: 
     assigned = {t for name, *_ in out for t in _targets(name)}
     text = []
     for i, (name, code, comment, _) in enumerate(out):
-        text.append(f"{indent}{name} = {code}" + (f"  # {comment}" if comment else ""))
         dead = [t for t, j in last.items() if j == i and t in assigned and t not in keep]
+        code = _in_place(code, [t for t in dead if t in fresh], printer.be)
+        text.append(f"{indent}{name} = {code}" + (f"  # {comment}" if comment else ""))
         if dead:
             text.append(f"{indent}del {', '.join(sorted(dead))}")
     return text
+
+
+def _in_place(code: str, dying: list, be) -> str:
+    """The statement with a copy of an array that dies here (made afresh by the code, read by this statement
+    alone and only once) replaced by the array itself: it is written into in place (the target subtraction of
+    softmax - onehot)."""
+    for t in dying:
+        copied = be.fmt("copy", x=t)
+        if copied != t and code.count(copied) == 1 and len(re.findall(rf"(?<![\w.]){re.escape(t)}(?!\w)", code)) == 1:
+            code = code.replace(copied, t)
+    return code
 
 
 def _live(out: list, made: set) -> list:

@@ -178,7 +178,7 @@ _ARG_LINE = re.compile(r"^    (\w+) = (?:_arg\(\1, '[^']*', \d\)|_indices\(\1, '
 
 def _fast_path(source: str, ns: dict, be: Backend):
     """(the function's body without its plain argument lines, a function of the arguments giving the
-    key (class, shape, dtype, ...) of their values) for numpy's backend; (None, None) elsewhere.  A line that
+    key (class, shape, dtype, strides, ...) of their values) for numpy's backend; (None, None) elsewhere.  A line that
     checks a declared structure stays."""
     if be.load() is not np:
         return None, None
@@ -186,7 +186,7 @@ def _fast_path(source: str, ns: dict, be: Backend):
     names = [n.strip() for n in head.group(1).split(",")]
     fast: dict = dict(ns)
     exec(compile(_ARG_LINE.sub("", source), "<jacobi.lambdify fast>", "exec"), fast)  # noqa: S102 - ours
-    key = ", ".join(f"{n}.__class__, {n}.shape, {n}.dtype" for n in names)
+    key = ", ".join(f"{n}.__class__, {n}.shape, {n}.dtype, {n}.strides" for n in names)
     exec(compile(f"def key({', '.join(names)}):\n    return ({key},)\n", "<jacobi.lambdify key>", "exec"), fast)  # noqa: S102
     return fast["f"], fast["key"]
 
@@ -220,7 +220,10 @@ class Lambdified:
         # per output: (scalar, a column that comes back 1-D when a vector was given 1-D)
         self._outs = [(e.is_scalar, e.shape[1] == 1 and e.shape[0] != 1) for e in outputs]
         self._fast, self._key = _fast_path(self.source, ns, be) if args else (None, None)
-        self._plain: dict = {}  # (class, shape, dtype) of each argument -> True: the body takes them as they are
+        # (class, shape, dtype, strides) of each argument -> whether the outputs come back as the body made them
+        # (fresh arrays, none an argument or a view of one, no two the same): the body takes such arguments as
+        # they are; the same code on arguments alike in these makes outputs alike in this
+        self._plain: dict = {}
 
     def __call__(self, *values, **named):
         if named:
@@ -228,11 +231,14 @@ class Lambdified:
                               f"not by name ({', '.join(named)})")
         if self._fast is not None:
             try:
-                self._plain[self._key(*values)]
+                fresh = self._plain[self._key(*values)]
             except (AttributeError, KeyError, TypeError):
                 pass
             else:
-                return self._results(self._fast(*values), values, False)
+                outs = self._fast(*values)
+                if fresh:
+                    return outs[0] if self.single else outs
+                return self._results(outs, values, False)
         if len(values) != len(self._spec):
             raise JacobiError(f"expected {len(self.args)} arguments ({', '.join(s.name for s in self.args)}), "
                               f"got {len(values)}")
@@ -246,7 +252,7 @@ class Lambdified:
                 self._checked[key] = flat
         outs = self._f(*values)
         if self._fast is not None and not flat and len(self._plain) < 64 and self._takes_as_is(values):
-            self._plain[self._key(*values)] = True
+            self._plain[self._key(*values)] = self._fresh(outs, values) is not None
         return self._results(outs, values, flat)
 
     def _takes_as_is(self, values) -> bool:
@@ -255,20 +261,22 @@ class Lambdified:
         return all(v.__class__ is np.ndarray and v.dtype.kind == ("i" if k in self._index else "f")
                    and v.ndim == (0 if scalar else 2) for k, ((_, scalar, _), v) in enumerate(zip(self._spec, values)))
 
+    def _fresh(self, outs, values):
+        """The outputs as they are where each is an array the code just made (not an argument, not a view,
+        no two the same) or a numpy scalar; else None."""
+        seen = set(map(id, values))
+        for (scalar, _), o in zip(self._outs, outs):
+            if o.__class__ is np.ndarray and not scalar and o.base is None:
+                if id(o) in seen:
+                    return None
+                seen.add(id(o))
+            elif not (scalar and isinstance(o, np.generic)):
+                return None
+        return outs
+
     def _results(self, outs, values, flat: bool):
-        if not flat:  # the common case at once: arrays the code just made, numpy scalars
-            res = []
-            seen = set(map(id, values))
-            for (scalar, _), o in zip(self._outs, outs):
-                if o.__class__ is np.ndarray and not scalar and o.base is None:
-                    if id(o) in seen:
-                        break
-                    seen.add(id(o))
-                elif not (scalar and isinstance(o, np.generic)):
-                    break
-                res.append(o)
-            else:
-                return res[0] if self.single else tuple(res)
+        if not flat and self._fresh(outs, values) is not None:  # the common case at once
+            return outs[0] if self.single else tuple(outs)
         res = [_result(o, scalar, flat and column, _shared(o, values, outs[:i]))
                for i, ((scalar, column), o) in enumerate(zip(self._outs, outs))]
         return res[0] if self.single else tuple(res)

@@ -171,9 +171,10 @@ class CodePrinter:
 
     def target_sum(self, e) -> str | None:
         """A + c onehot(y) (c a scalar, often -1: softmax(L) - onehot(y)) for an A that the code computes
-        afresh at the sum's shape: c is added at each row's target column in place, and the one-hot matrix
-        is never built.  None where the sum has no such term, where A may be an argument's or a named
-        temporary's memory, or where the backend has no such form."""
+        at the sum's shape: c is added at each row's target column in place, into A where the code computes it
+        afresh, else into a copy of A (an argument's or a named temporary's memory is never written), and the
+        one-hot matrix is never built.  None where the sum has no such term, where A is a spread row or column,
+        or where the backend has no such form."""
         if e.is_scalar or self.be.add_at_targets is None:
             return None
         for k, t in enumerate(e.args):
@@ -183,14 +184,39 @@ class CodePrinter:
             if not isinstance(u, P.Onehot):
                 continue
             rest = P.add(*(a for i, a in enumerate(e.args) if i != k))
-            if rest in self.temps or not _full(rest, e.shape) or not (
-                    isinstance(rest, _ARITHMETIC) or (isinstance(rest, (P.Apply, P.Softmax, P.LogSoftmax))
-                                                      and _full(rest.args[-1], e.shape))):
-                return None  # a leaf, a view, a spread row or a named temporary: not this sum's own memory
+            if not _full(rest, e.shape):
+                return None  # a spread row or column: the one-hot matrix it broadcasts against is built
+            a = self.ref(rest, ATOM)
+            if rest in self.temps or not self.owns(rest):
+                # a leaf, a view or a named temporary: not this sum's own memory (emit writes into a temporary
+                # the code made afresh where this statement reads it last)
+                a = self.be.fmt("copy", x=a)
             coef = self.ref(c, MUL + 1)
-            return self.be.fmt("add_at_targets", a=self.ref(rest, ATOM), i=self.ref(u.args[0], ATOM),
+            return self.be.fmt("add_at_targets", a=a, i=self.ref(u.args[0], ATOM),
                                c=("-" + coef if neg is not None else coef), n=self.size(e.shape[0]))
         return None
+
+    def owns(self, e: Expr) -> bool:
+        """Whether e's code (printed in place, not a temporary's name) makes a new array of e's full shape:
+        arithmetic and element-wise functions of a full operand, softmax; never a leaf, a view (x.T,
+        reshapes), a spread row or column."""
+        if not _full(e, e.shape) or isinstance(e, P.Symbol):
+            return False
+        if isinstance(e, _ARITHMETIC):
+            return not e.elementwise or _has_full(e)  # a matrix product; element-wise, at a full operand's shape
+        return isinstance(e, (P.Apply, P.Softmax, P.LogSoftmax)) and _full(e.args[-1], e.shape)
+
+    def scaled(self, X: Expr, op: str, s: str) -> str:
+        """X * s or X / s for a scalar s (its code, an operand).  Where X is an element-wise product with a
+        spread row or column among its factors, s joins those first: gamma * rstd / n * (...), one pass over
+        the full array fewer than (gamma * rstd * (...)) / n."""
+        if isinstance(X, P.Hadamard) and X not in self.temps:
+            small = [a for a in X.args if not _full(a, X.shape)]
+            if small and len(small) < len(X.args):
+                full = [a for a in X.args if _full(a, X.shape)]
+                return " * ".join(self.ref(a, MUL + 1) for a in small) + f" {op} {s} * " + " * ".join(
+                    self.ref(a, MUL + 1) for a in full)
+        return self.ref(X, MUL) + f" {op} " + s
 
     def _diagonals(self, fs) -> list:
         """diag(d) B as d * B and B diag(d) as B * d^T, by broadcasting: a diagonal matrix is never

@@ -232,7 +232,7 @@ class Scale(Expr):
         s, X = self.args
         if isinstance(s, Const) and s.value == -1:
             return "-" + p.ref(X, MUL + 1)
-        return p.ref(X, MUL) + " * " + p.ref(s, MUL + 1)
+        return p.scaled(X, "*", p.ref(s, MUL + 1))  # a product's rows scaled first
 
     def _explicit(self, ev):
         return ev(self.args[0])[0, 0] * ev(self.args[1])

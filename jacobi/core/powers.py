@@ -45,7 +45,10 @@ class Div(_Elementwise):
                 + p.operand(v, MUL + 1, MATMUL + 1, self.args))
 
     def _code(self, p):
-        return p.ref(self.args[0], MUL) + " / " + p.ref(self.args[1], MUL + 1)
+        u, v = self.args
+        if isinstance(v, Broadcast) or v.is_scalar:  # a scalar divisor joins a product's rows first
+            return p.scaled(u, "/", p.ref(v, MUL + 1))
+        return p.ref(u, MUL) + " / " + p.ref(v, MUL + 1)
 
     def _explicit(self, ev):
         u, v = ev(self.args[0]), ev(self.args[1])

@@ -43,9 +43,10 @@ def _inputs(bp, inputs) -> list:
     return out
 
 
-def _output(bp, o, compact: bool = False) -> Expr:
+def _output(bp, o, compact: bool = False, through=()) -> Expr:
     """An output as an expression over the program's symbols: "grad:NAME" is NAME's adjoint, or with
-    compact=True its compact form (``bp.compact(NAME)``, over the lets alone)."""
+    compact=True its compact form (``bp.compact(NAME, through)``, over the lets and the adjoints of the
+    lets in through)."""
     if isinstance(o, str):
         if not o.startswith("grad:"):
             raise JacobiError(f"an output is an expression or 'grad:NAME', not {o!r}")
@@ -56,7 +57,7 @@ def _output(bp, o, compact: bool = False) -> Expr:
             raise JacobiError(f"the output {o!r} names no let or leaf of the program: {err}") from None
         if v is bp.output:
             return P.Const.make(1)
-        return bp.compact(v) if compact else bp.adjoints[v]
+        return bp.compact(v, through) if compact else bp.adjoints[v]
     e = P.as_expr(o, "an output of the program's function")
     if e is bp.loss:
         return bp.output
@@ -100,6 +101,23 @@ def _through_lets(lines: list, defs: dict) -> list:
     return out
 
 
+def _shared_adjoints(bp, outs) -> list:
+    """The lets whose adjoints compact=True computes once, in program order: those that the chain-rule
+    equations of two or more requested gradients read (dW2 = h^T dlogits and db2 = 1^T dlogits read
+    dlogits), each from its compact form through the others: the structure of hand-written backprop
+    (dlogits, dhpreact, dhprebn), every adjoint between them substituted.  An adjoint that one gradient
+    alone reads is substituted too, so that batch norm's dx is its one line, not dxc and dmu."""
+    adjoint_of = {a: v for v, a in bp.adjoints.items()}
+    lets = set(bp.lets)
+    wanted = {adjoint_of[o] for o in outs if o in adjoint_of}
+    reads: dict = {}
+    for v in wanted:
+        for s in bp.grad(v).symbols():
+            if s in adjoint_of and adjoint_of[s] in lets:
+                reads[adjoint_of[s]] = reads.get(adjoint_of[s], 0) + 1
+    return [v for v in bp.lets if reads.get(v, 0) >= 2]
+
+
 @deep
 def program_function(bp, inputs, outputs, backend: str = "numpy", compact: bool = False) -> ProgramFunction:
     be = _backend(backend)
@@ -109,11 +127,17 @@ def program_function(bp, inputs, outputs, backend: str = "numpy", compact: bool 
         raise JacobiError(f"outputs must be a non-empty list of expressions or 'grad:NAME' strings, not {outputs!r}")
     if not isinstance(compact, bool):
         raise JacobiError(f"compact is True or False, not {compact!r}")
-    outs = [_output(bp, o, compact) for o in outputs]
-    # every assignment of the program, in order: the lets (and the loss), then the adjoints
+    outs = [_output(bp, o) for o in outputs]  # each checked first
+    through = _shared_adjoints(bp, outs) if compact else ()
+    if compact:
+        outs = [_output(bp, o, True, through) for o in outputs]
+    # every assignment of the program, in order: the lets (and the loss), then the adjoints (with compact=True,
+    # those in through alone, each from its compact form through the others)
     lines = [(v, d, "") for v, d in bp.program.defs.items()]
     # f'(z) through a let a = f(z) where the function has such a form (1 - a^2 for tanh), as in the network code
-    lines += [(eq.lhs, output_forms(eq.rhs, bp.program.defs), _comment(eq)) for eq in bp.equations]
+    lines += [(eq.lhs, output_forms(bp.compact(eq.of, through) if compact else eq.rhs, bp.program.defs),
+               (f"dloss/d{eq.of}, compact" if compact else _comment(eq)))
+              for eq in bp.equations if not compact or eq.of in through]
     lines = _through_lets(lines, bp.program.defs)
     # the ones the outputs need, read backwards
     need = {s for o in outs for s in o.symbols()}
