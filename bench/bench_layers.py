@@ -189,6 +189,9 @@ CASES = {
                   ref.attention, torch_attention, [(128, 64)]),
     "makemore": ("makemore, compact program, n_hidden {}, batch {}", lambda: makemore_program(False),
                  makemore_values, ref.makemore, torch_makemore, [(64, 32), (200, 256)]),
+    "makemore-compact": ("makemore, compact program, compact forms, n_hidden {}, batch {}",
+                         lambda: makemore_program(False, True), makemore_values, ref.makemore, torch_makemore,
+                         [(64, 32), (200, 256)]),
     "makemore-ex1": ("makemore, exercise 1 program, n_hidden {}, batch {}", lambda: makemore_program(True),
                      makemore_values, ref.makemore, torch_makemore, [(64, 32), (200, 256)]),
     "makemore-ex1-compact": ("makemore, exercise 1 program, compact forms, n_hidden {}, batch {}",
@@ -196,8 +199,8 @@ CASES = {
                              [(64, 32), (200, 256)]),
 }
 QUICK = {"batchnorm": [(32, 64)], "layernorm": [(256, 768)], "attention": [(128, 64)], "makemore": [(64, 32)],
-         "makemore-ex1": [(64, 32)], "batchnorm-compact": [(32, 64)], "layernorm-compact": [(256, 768)],
-         "makemore-ex1-compact": [(64, 32)]}
+         "makemore-compact": [(64, 32)], "makemore-ex1": [(64, 32)], "batchnorm-compact": [(32, 64)],
+         "layernorm-compact": [(256, 768)], "makemore-ex1-compact": [(64, 32)]}
 
 
 def _cast(values, dtype):

@@ -135,9 +135,14 @@ def program_function(bp, inputs, outputs, backend: str = "numpy", compact: bool 
     # those in through alone, each from its compact form through the others)
     lines = [(v, d, "") for v, d in bp.program.defs.items()]
     # f'(z) through a let a = f(z) where the function has such a form (1 - a^2 for tanh), as in the network code
-    lines += [(eq.lhs, output_forms(bp.compact(eq.of, through) if compact else eq.rhs, bp.program.defs),
-               (f"dloss/d{eq.of}, compact" if compact else _comment(eq)))
-              for eq in bp.equations if not compact or eq.of in through]
+    for eq in bp.equations:
+        if not compact:
+            lines.append((eq.lhs, output_forms(eq.rhs, bp.program.defs), _comment(eq)))
+        elif eq.of in through:
+            form = bp.compact(eq.of, through)
+            text = f"d{eq.loss}/d{eq.of} = {form}"
+            lines.append((eq.lhs, output_forms(form, bp.program.defs),
+                          text if len(text) <= _COMMENT else f"d{eq.loss}/d{eq.of}, its compact form"))
     lines = _through_lets(lines, bp.program.defs)
     # the ones the outputs need, read backwards
     need = {s for o in outs for s in o.symbols()}
