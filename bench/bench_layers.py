@@ -193,9 +193,9 @@ CASES = {
                          lambda: makemore_program(False, True), makemore_values, ref.makemore, torch_makemore,
                          [(64, 32), (200, 256)]),
     "makemore-ex1": ("makemore, exercise 1 program, n_hidden {}, batch {}", lambda: makemore_program(True),
-                     makemore_values, ref.makemore, torch_makemore, [(64, 32), (200, 256)]),
+                     makemore_values, ref.makemore_ex1, torch_makemore, [(64, 32), (200, 256)]),
     "makemore-ex1-compact": ("makemore, exercise 1 program, compact forms, n_hidden {}, batch {}",
-                             lambda: makemore_program(True, True), makemore_values, ref.makemore, torch_makemore,
+                             lambda: makemore_program(True, True), makemore_values, ref.makemore_ex1, torch_makemore,
                              [(64, 32), (200, 256)]),
 }
 QUICK = {"batchnorm": [(32, 64)], "layernorm": [(256, 768)], "attention": [(128, 64)], "makemore": [(64, 32)],

@@ -92,3 +92,46 @@ def makemore(C, Xb, Yb, W1, b1, bngain, bnbias, W2, b2):
     dC = np.zeros_like(C)
     np.add.at(dC, Xb.reshape(-1), (dhprebn @ W1.T).reshape(-1, C.shape[1]))
     return loss, dC, dW1, db1, dbngain, dbnbias, dW2, db2
+
+
+def makemore_ex1(C, Xb, Yb, W1, b1, bngain, bnbias, W2, b2):
+    """The same network with the forward pass of Karpathy's exercise 1 as he writes it (bndiff2, bnvar,
+    logit_maxes, counts, counts_sum_inv, probs, logprobs: the program the exercise-1 rows differentiate)
+    and the fused backward of his exercises 2 and 3 on it: dlogits = probs with 1 subtracted at the targets,
+    over n; the batch norm one-liner; dC by a scatter-add."""
+    n = Xb.shape[0]
+    y = Yb[:, 0]
+    rows = np.arange(n)
+    embcat = C[Xb].reshape(n, -1)
+    hprebn = embcat @ W1 + b1
+    bnmeani = hprebn.sum(axis=0, keepdims=True) / n
+    bndiff = hprebn - bnmeani
+    bndiff2 = bndiff ** 2
+    bnvar = bndiff2.sum(axis=0, keepdims=True) / (n - 1)
+    bnvar_inv = (bnvar + EPS) ** -0.5
+    bnraw = bndiff * bnvar_inv
+    hpreact = bngain * bnraw + bnbias
+    h = np.tanh(hpreact)
+    logits = h @ W2 + b2
+    logit_maxes = logits.max(axis=1, keepdims=True)
+    norm_logits = logits - logit_maxes
+    counts = np.exp(norm_logits)
+    counts_sum = counts.sum(axis=1, keepdims=True)
+    counts_sum_inv = counts_sum ** -1
+    probs = counts * counts_sum_inv
+    logprobs = np.log(probs)
+    loss = -logprobs[rows, y].sum() / n
+    dlogits = probs
+    dlogits[rows, y] -= 1
+    dlogits /= n
+    dW2 = h.T @ dlogits
+    db2 = dlogits.sum(axis=0, keepdims=True)
+    dhpreact = (1 - h * h) * (dlogits @ W2.T)
+    dbngain = (bnraw * dhpreact).sum(axis=0, keepdims=True)
+    dbnbias = dhpreact.sum(axis=0, keepdims=True)
+    dhprebn = bngain * bnvar_inv / n * (n * dhpreact - dbnbias - n / (n - 1) * bnraw * dbngain)
+    dW1 = embcat.T @ dhprebn
+    db1 = dhprebn.sum(axis=0, keepdims=True)
+    dC = np.zeros_like(C)
+    np.add.at(dC, Xb.reshape(-1), (dhprebn @ W1.T).reshape(-1, C.shape[1]))
+    return loss, dC, dW1, db1, dbngain, dbnbias, dW2, db2

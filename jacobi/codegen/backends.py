@@ -121,7 +121,7 @@ class Backend:
     gather: str = "{c}[{i}].reshape({n}, {w})"
     scatter_add: str = "_scatter_add({g}, {i}, {v}, {e})"
     onehot: str = "{np}.asarray({np}.arange({v}) == {i}{like})"
-    pick_sum: str = "{np}.sum({x}[{np}.arange({n}), {i}[:, 0]])"  # sum_i {x}[i, {i}[i, 0]]: {i} an index column
+    pick_sum: str = "{x}[{np}.arange({n}), {i}[:, 0]].sum()"  # sum_i {x}[i, {i}[i, 0]]: {i} an index column
     # {a} + {c} onehot({i}) with {c} added at each row's target; {a} is an array the line computed afresh
     add_at_targets: str | None = "_add_at_targets({a}, {i}, {c})"
     copy: str = "{x}.copy()"  # a copy of {x} (a postfix operand) that the code may write into
@@ -310,6 +310,8 @@ def _numpy_indices(v):
 def index_argument(be: Backend) -> Callable:
     """lambdify's check of an index matrix argument for a backend: (value, name, classes) -> an integer array."""
     xp = be.load()
+    if xp is np and be.index_array is _numpy_like_indices:
+        return _index_arg  # numpy's own arrays: _index_arg's default
     return functools.partial(_index_arg, asarray=lambda v: be.index_array(xp, v))
 
 
