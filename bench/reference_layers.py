@@ -81,17 +81,7 @@ def makemore(C, Xb, Yb, W1, b1, bngain, bnbias, W2, b2):
     dlogits = e / t
     dlogits[rows, y] -= 1
     dlogits /= n
-    dW2 = h.T @ dlogits
-    db2 = dlogits.sum(axis=0, keepdims=True)
-    dhpreact = (1 - h * h) * (dlogits @ W2.T)
-    dbngain = (bnraw * dhpreact).sum(axis=0, keepdims=True)
-    dbnbias = dhpreact.sum(axis=0, keepdims=True)
-    dhprebn = bngain * bnvar_inv / n * (n * dhpreact - dbnbias - n / (n - 1) * bnraw * dbngain)
-    dW1 = emb.T @ dhprebn
-    db1 = dhprebn.sum(axis=0, keepdims=True)
-    dC = np.zeros_like(C)
-    np.add.at(dC, Xb.reshape(-1), (dhprebn @ W1.T).reshape(-1, C.shape[1]))
-    return loss, dC, dW1, db1, dbngain, dbnbias, dW2, db2
+    return (loss, *_backward(dlogits, h, W2, bnraw, bngain, bnvar_inv, emb, W1, C, Xb))
 
 
 def makemore_ex1(C, Xb, Yb, W1, b1, bngain, bnbias, W2, b2):
@@ -124,6 +114,13 @@ def makemore_ex1(C, Xb, Yb, W1, b1, bngain, bnbias, W2, b2):
     dlogits = probs
     dlogits[rows, y] -= 1
     dlogits /= n
+    return (loss, *_backward(dlogits, h, W2, bnraw, bngain, bnvar_inv, embcat, W1, C, Xb))
+
+
+def _backward(dlogits, h, W2, bnraw, bngain, bnvar_inv, embcat, W1, C, Xb):
+    """The fused backward from dlogits (his exercises 2 and 3): the parameters' gradients, with the batch norm
+    one-liner and dC by a scatter-add."""
+    n = Xb.shape[0]
     dW2 = h.T @ dlogits
     db2 = dlogits.sum(axis=0, keepdims=True)
     dhpreact = (1 - h * h) * (dlogits @ W2.T)
@@ -134,4 +131,4 @@ def makemore_ex1(C, Xb, Yb, W1, b1, bngain, bnbias, W2, b2):
     db1 = dhprebn.sum(axis=0, keepdims=True)
     dC = np.zeros_like(C)
     np.add.at(dC, Xb.reshape(-1), (dhprebn @ W1.T).reshape(-1, C.shape[1]))
-    return loss, dC, dW1, db1, dbngain, dbnbias, dW2, db2
+    return dC, dW1, db1, dbngain, dbnbias, dW2, db2

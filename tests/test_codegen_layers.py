@@ -103,6 +103,14 @@ def test_a_reduction_beside_a_constant_divides_by_the_number():
     np.testing.assert_allclose(r, 1 / np.sqrt((Xv * Xv).mean(1, keepdims=True) + EPS), rtol=1e-12)
 
 
+def _built(make, backend):
+    """The function make(backend) builds and its body; a backend that is not installed skips."""
+    if backend != "numpy":
+        pytest.importorskip(backend)
+    f = make(backend)
+    return f, _body(f)
+
+
 def _nll(backend="numpy"):
     L, W = jc.matrix("L", "n", "V"), jc.matrix("W", "n", "V")
     y = jc.indices("y", "n", 1, "V")
@@ -113,10 +121,7 @@ def _nll(backend="numpy"):
 
 @pytest.mark.parametrize("backend", ["numpy", "jax", "torch"])
 def test_a_sum_against_a_onehot_is_a_gather(backend):
-    if backend != "numpy":
-        pytest.importorskip(backend)
-    f = _nll(backend)
-    body = _body(f)
+    f, body = _built(_nll, backend)
     assert ("arange(_n), y[:, 0]]" in body or "gather" in body) and "onehot" not in body and "== y" not in body, body
     rng = np.random.default_rng(2)
     Lv, Wv, yv = rng.normal(size=(6, 4)), rng.normal(size=(6, 4)), rng.integers(0, 4, size=(6, 1))
@@ -144,10 +149,7 @@ def _targets(backend):
 
 @pytest.mark.parametrize("backend", ["numpy", "jax", "torch"])
 def test_softmax_minus_onehot_subtracts_at_the_targets(backend):
-    if backend != "numpy":
-        pytest.importorskip(backend)
-    f = _targets(backend)
-    body = _body(f)
+    f, body = _built(_targets, backend)
     assert body.count("== y[:, 0]") <= 1 and ("_add_at_targets(" in body or ".at[" in body), body
     rng = np.random.default_rng(5)
     Lv, rv, yv = rng.normal(size=(6, 4)), rng.normal(size=(1, 4)), rng.integers(0, 4, size=(6, 1))
