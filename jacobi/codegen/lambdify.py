@@ -19,6 +19,7 @@ import sympy as sp
 from sympy.printing.pycode import pycode
 
 from .. import core as P
+from ..core.display import ShowsSource, plural
 from ..core.expr import Expr, deep, describe
 from ..core.shapes import JacobiError, ShapeError, concrete_sizes
 from .backends import BACKENDS, Backend, _arg, argument, index_argument
@@ -191,7 +192,7 @@ def _fast_path(source: str, ns: dict, be: Backend):
     return fast["f"], fast["key"]
 
 
-class Lambdified:
+class Lambdified(ShowsSource):
     """A compiled function; ``.source`` is its code (the helpers it calls, then the function).
 
     A call checks the arguments' shapes against the symbols' (sizes bound consistently), runs the
@@ -221,6 +222,14 @@ class Lambdified:
         self._outs = [(e.is_scalar, e.shape[1] == 1 and e.shape[0] != 1) for e in outputs]
         self._fast, self._key = _fast_path(self.source, ns, be) if args else (None, None)
         self._plain: dict = {}  # (class, shape, dtype) of each argument -> True: the body takes them as they are
+
+    def _signature(self) -> str:
+        return f"f({', '.join(s.name for s in self.args)})"
+
+    def _about(self) -> str:
+        named = all(isinstance(o, P.Symbol) for o in self.outputs)
+        outs = ": " + ", ".join(o.name for o in self.outputs) if named else ""
+        return f"{self.backend} code returning {plural(len(self.outputs), 'array')}{outs}"
 
     def __call__(self, *values, **named):
         if named:
