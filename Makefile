@@ -21,6 +21,7 @@ demo: $(STAMP)
 
 derivations: $(STAMP)
 	$(PY) -m jacobi.derivations derivations
+	$(PY) -m jacobi.notebook derivations/tour.ipynb
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check jacobi tests bench

@@ -18,6 +18,7 @@ import numpy as np
 from ..codegen.lambdify import lambdify
 from ..core import functions as F
 from ..core import structure
+from ..core.display import markdown_text, screen, wrap
 from ..core.expr import Expr, describe
 from ..core.indexing import classes, is_indices
 from ..core.leaves import ONE, Const, Symbol
@@ -129,6 +130,17 @@ class GradientCheck:
     def __str__(self):
         parts = ", ".join(f"{k}: {v:.2e}" for k, v in self.errors.items())
         return f"gradient check {'passed' if self.ok else 'FAILED'} (relative error {parts}; tolerance {self.tol:g})"
+
+    def __repr__(self):
+        return screen(wrap(str(self)))
+
+    def _repr_markdown_(self) -> str:
+        """The verdict, then a table: each variable's worst relative error against the tolerance."""
+        rows = [f"| {markdown_text(k)} | {v:.2e} | {'within' if v <= self.tol else '**above**'} |"
+                for k, v in self.errors.items()]
+        head = (f"**gradient check {'passed' if self.ok else 'FAILED'}**: the gradient against central differences, "
+                f"tolerance {self.tol:g} (the worst relative error of each variable)")
+        return "\n".join([head, "", "| variable | relative error | tolerance |", "|:--|--:|:--|", *rows]) + "\n"
 
 
 def check_gradient(f, wrt=None, *, sizes=None, values=None, params=None, X=None, Y=None,

@@ -4,8 +4,10 @@ text printer, and LaTeX, markdown and documents are jacobi.render's, which
 registers them in FORMATS."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
+from ..core.display import Shown, plural, screen, wrap
 from ..core.expr import ATOM, Expr
 from ..core.shapes import JacobiError
 
@@ -48,8 +50,8 @@ def partial(f, x, kind="jacobian", y=None):
     return Partial._new((kind,), (f, x))
 
 
-@dataclass
-class Step:
+@dataclass(repr=False)
+class Step(Shown):
     """One line of a derivation: lhs = rhs, justified by rule."""
 
     kind: str  # define | local | chain | simplify | name | result
@@ -61,9 +63,22 @@ class Step:
     def __str__(self):
         return f"{self.lhs} = {self.rhs}" + (f"    [{self.rule}]" if self.rule else "")
 
+    def __repr__(self):
+        return screen([f"Step ({KINDS.get(self.kind, (self.kind,))[0]}): {self.lhs} = {self.rhs}"]
+                      + ([f"    [{self.rule}]"] if self.rule else []))
 
-@dataclass
-class Derivation:
+    def _latex_body(self) -> str:  # the step, its rule beneath (jacobi.render.display)
+        return render(self, "step")
+
+
+#: a step's kind in words: (one, many)
+KINDS = {"define": ("definition", "definitions"), "local": ("local Jacobian", "local Jacobians"),
+         "chain": ("chain-rule product", "chain-rule products"), "simplify": ("simplification", "simplifications"),
+         "name": ("named result", "named results"), "result": ("result", "results")}
+
+
+@dataclass(repr=False)
+class Derivation(Shown):
     """The result of a derivative together with the ordered steps that gave it."""
 
     f: object
@@ -75,6 +90,23 @@ class Derivation:
 
     def __str__(self):
         return "\n".join(str(s) for s in self.steps)
+
+    def __repr__(self):
+        """What is derived, from what, in how many steps of each kind, and the results."""
+        results = [s for s in self.steps if s.kind == "result"]
+        what = ", ".join(str(s.lhs) for s in results[:3]) + (", ..." if len(results) > 3 else "")
+        count = Counter(s.kind for s in self.steps)
+        kinds = ", ".join(plural(count[k], words[0]) if count[k] == 1 else f"{count[k]} {words[1]}"
+                          for k, words in KINDS.items() if count[k])
+        lines = [f"Derivation of {what or 'nothing'} in {plural(len(self.steps), 'step')}"]
+        name = next((s.lhs.args[0] for s in results if isinstance(s.lhs, Partial)), None)
+        if name is not None and isinstance(self.f, Expr) and self.f is not name:
+            lines.append(f"  {name} = {self.f}")
+        lines += [f"  {s.lhs} = {s.rhs}" for s in results]
+        return screen(lines + wrap(f"  steps: {kinds}"))
+
+    def _latex_body(self) -> str:  # sympy.latex(d): the derivation as one aligned block
+        return render(self, "aligned")
 
     def to_text(self) -> str:
         return str(self)

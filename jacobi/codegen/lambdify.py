@@ -19,6 +19,7 @@ import sympy as sp
 from sympy.printing.pycode import pycode
 
 from .. import core as P
+from ..core.display import ShowsSource, plural
 from ..core.expr import Expr, deep, describe
 from ..core.shapes import JacobiError, ShapeError, concrete_sizes
 from .backends import BACKENDS, Backend, _arg, argument, index_argument
@@ -191,7 +192,7 @@ def _fast_path(source: str, ns: dict, be: Backend):
     return fast["f"], fast["key"]
 
 
-class Lambdified:
+class Lambdified(ShowsSource):
     """A compiled function; ``.source`` is its code (the helpers it calls, then the function).
 
     A call checks the arguments' shapes against the symbols' (sizes bound consistently), runs the
@@ -224,6 +225,14 @@ class Lambdified:
         # (fresh arrays, none an argument or a view of one, no two the same): the body takes such arguments as
         # they are; the same code on arguments alike in these makes outputs alike in this
         self._plain: dict = {}
+
+    def _signature(self) -> str:
+        return f"f({', '.join(s.name for s in self.args)})"
+
+    def _about(self) -> str:
+        named = all(isinstance(o, P.Symbol) for o in self.outputs)
+        outs = ": " + ", ".join(o.name for o in self.outputs) if named else ""
+        return f"{self.backend} code returning {plural(len(self.outputs), 'array')}{outs}"
 
     def __call__(self, *values, **named):
         if named:

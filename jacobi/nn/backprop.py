@@ -13,9 +13,10 @@ import sympy as sp
 
 from .. import core as P
 from ..calculus.chain import inline, reverse, substitute
-from ..calculus.derivation import Derivation, Step, partial
+from ..calculus.derivation import Derivation, Step, partial, render
 from ..calculus.simplify import Simplifier
 from ..core import functions as F
+from ..core.display import Shown, screen
 from ..core.expr import Expr
 from ..core.lift import Leaves, from_sympy
 from ..core.rules import Rule
@@ -23,8 +24,8 @@ from ..core.shapes import JacobiError
 from .costs import SOFTMAX
 
 
-@dataclass
-class Equation:
+@dataclass(repr=False)
+class Equation(Shown):
     """A named equation lhs = rhs (and, where it applies, its index form)."""
 
     name: str
@@ -32,6 +33,7 @@ class Equation:
     rhs: Expr
     layer: int
     index_text: str | None = None  # the index form in words; render writes its LaTeX from the step's tag
+    batch: bool = False  # the mini-batch form
 
     def __str__(self):
         s = f"{self.name}: {self.lhs} = {self.rhs}"
@@ -39,9 +41,19 @@ class Equation:
             s += f"    ({self.index_text})"
         return s
 
+    def __repr__(self):
+        return screen([str(self)])
+
+    def step(self) -> Step:
+        """The equation as its derivation's result step (its rule the equation's name)."""
+        return Step("result", self.lhs, self.rhs, Rule(self.name, _BP_WORDS[self.name]),
+                    tag=(self.name, self.layer, self.batch))
+
+    def _latex_body(self) -> str:  # the equation, its name beneath, then its index form
+        return render(self.step(), "step")
 
 
-class Backprop:
+class Backprop(Shown):
     """The derived backpropagation equations of a network."""
 
     def __init__(self, net, batch: bool, simplify: bool = True):
@@ -66,9 +78,7 @@ class Backprop:
         if batch:
             steps.append(Step("chain", partial(P.scalar("C"), P.scalar("C_sum", latex=r"\sum_{x} C_{x}")),
                               m, "C is the mean of the per-example costs: C = (1/m) sum_x C_x"))
-        for eq in self.equations:
-            steps.append(Step("result", eq.lhs, eq.rhs, Rule(eq.name, _BP_WORDS[eq.name]),
-                              tag=(eq.name, eq.layer, batch)))
+        steps += [eq.step() for eq in self.equations]
         self.derivation = Derivation(prog.defs[prog.output], wrt, [g for l in range(1, L + 1)
                                                                     for g in self._grads[l]],
                                      steps, list(prog.defs.items()) + named, "gradient")
@@ -125,13 +135,15 @@ class Backprop:
         eqs = []
         D = net.delta_symbol
         C = P.scalar("C")
-        eqs.append(Equation("BP1", D(L, batch), self.delta(L), L))
+        eqs.append(Equation("BP1", D(L, batch), self.delta(L), L, batch=batch))
         for l in range(L - 1, 0, -1):
-            eqs.append(Equation("BP2", D(l, batch), self.delta(l), l))
+            eqs.append(Equation("BP2", D(l, batch), self.delta(l), l, batch=batch))
         for l in range(1, L + 1):
-            eqs.append(Equation("BP3", partial(C, net.b(l), "gradient"), self.grad_b(l), l, _bp3_index(l, batch)))
+            eqs.append(Equation("BP3", partial(C, net.b(l), "gradient"), self.grad_b(l), l, _bp3_index(l, batch),
+                                batch))
         for l in range(1, L + 1):
-            eqs.append(Equation("BP4", partial(C, net.W(l), "gradient"), self.grad_W(l), l, _bp4_index(l, batch)))
+            eqs.append(Equation("BP4", partial(C, net.W(l), "gradient"), self.grad_W(l), l, _bp4_index(l, batch),
+                                batch))
         return eqs
 
     def resolved(self, inputs: bool = False) -> dict:
@@ -159,6 +171,14 @@ class Backprop:
 
     def __str__(self):
         return "\n".join(str(e) for e in self.equations)
+
+    def __repr__(self):
+        sizes = ", ".join(str(s) for s in self.net.sizes)
+        form = "a mini-batch of m examples, the columns of X" if self.batch else "one example"
+        return screen([f"Backprop of the network [{sizes}], {form}:", *(str(e) for e in self.equations)])
+
+    def _latex_body(self) -> str:  # BP1 ... BP4, each beside its index form (jacobi.render.display)
+        return render(self.derivation, "results")
 
 
 _BP_WORDS = {

@@ -192,9 +192,12 @@ class CurvatureFunction(GradientFunction):
 
     what = "curvature product"
 
-    def __init__(self, net, source, fname, backend_name, kind):
+    def __init__(self, net, source, fname, backend_name, kind, gradient: bool = False):
         super().__init__(net, source, fname, backend_name)
         self.kind = kind
+        self.what = "Hessian-vector product" if kind == HVP else "Gauss-Newton product"
+        self.returns = ("(mean cost, grads, H V)" if gradient else "(mean cost, H V)") if kind == HVP \
+            else "(mean cost, G V)"
 
     def __call__(self, params, X, Y, V):
         check_direction(params, V)
@@ -241,4 +244,5 @@ def curvature_function(net, backend_name: str = "numpy", kind: str = HVP, gradie
         raise JacobiError(f"gradient must be True or False, not {gradient!r}")
     be = backend(backend_name)
     be.load()
-    return CurvatureFunction(net, curvature_source(net, be, kind, gradient=gradient), kind, be.name, kind)
+    return CurvatureFunction(net, curvature_source(net, be, kind, gradient=gradient), kind, be.name, kind,
+                             gradient and kind == HVP)

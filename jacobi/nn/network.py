@@ -20,7 +20,9 @@ from ..calculus.chain import local_jacobian
 from ..calculus.derivation import Program
 from ..calculus.simplify import Simplifier
 from ..core import functions as F
+from ..core.display import SympyHooks, aligned, markdown_text, screen, wrap
 from ..core.expr import Expr
+from ..core.printing import latex
 from ..core.shapes import JacobiError, size
 from .backprop import Backprop
 from .costs import SOFTMAX, cost_of
@@ -50,6 +52,10 @@ def _activation(a, where: str):
         raise JacobiError(f"unknown activation {a!r} for {where}") from None
 
 
+def _name(a) -> str:
+    return a if isinstance(a, str) else a.name
+
+
 def _usable(fn: F.ElementwiseFunction, where: str) -> F.ElementwiseFunction:
     """fn, unless it is a registered derivative (sigmoid', relu') or its derivative is zero (step):
     backpropagation through either gives nothing a network learns from."""
@@ -66,7 +72,7 @@ def _usable(fn: F.ElementwiseFunction, where: str) -> F.ElementwiseFunction:
     return fn
 
 
-class Network:
+class Network(SympyHooks):
     """A feed-forward network described by its layer sizes.
 
     >>> net = jc.Network([2, 3, 2], activation="sigmoid", cost="mse")
@@ -233,6 +239,49 @@ class Network:
     def init_params(self, seed: int = 0, dtype=None):
         """A params list [(W1, b1), ...] with Glorot-uniform weights and zero biases."""
         return _init_params(self, seed, np.float64 if dtype is None else dtype)
+
+    # -- display ------------------------------------------------------------------
+    def describe(self) -> str:
+        """The network in a line: [784, n1, 10]: sigmoid hidden layer, softmax output, cross_entropy cost."""
+        hidden = [_name(a) for a in self.activations[:-1]]
+        words = (hidden[0] if len(set(hidden)) == 1 else ", ".join(hidden)) if hidden else "no"
+        return (f"[{', '.join(str(s) for s in self.sizes)}]: {words} hidden {'layer' if self.L == 2 else 'layers'}, "
+                f"{_name(self.activations[-1])} output, {self.cost_record.name} cost")
+
+    def _layers(self):
+        """(l, z^l, its definition, a^l, its definition) for every layer, then (C, the cost)."""
+        defs = list(self.program().defs.items())
+        return [(l, *defs[2 * l - 2], *defs[2 * l - 1]) for l in range(1, self.L + 1)], defs[-1]
+
+    def __repr__(self):
+        layers, (C, cost) = self._layers()
+        lines = wrap(f"Network {self.describe()}")
+        for l, z, zd, a, ad in layers:
+            W, b = self.W(l), self.b(l)
+            lines.append(f"  layer {l}: {z} = {zd}, {a} = {ad}    {W}: {W.shape[0]} x {W.shape[1]}, {b}: {b.shape[0]}")
+        return screen(lines + [f"  cost: {C} = {cost}"])
+
+    def _latex_body(self) -> str:
+        """The forward pass: z^l and a^l for every layer, then the cost."""
+        layers, (C, cost) = self._layers()
+        rows = [f"{latex(z)} &= {latex(zd)}, & {latex(a)} &= {latex(ad)}" for _, z, zd, a, ad in layers]
+        return aligned(rows + [f"{latex(C)} &= {latex(cost)}"])
+
+    def _repr_markdown_(self) -> str:
+        """A table of the layers (size, weighted input, activation, parameters), then the cost."""
+        layers, (C, cost) = self._layers()
+        m = lambda e: "$" + latex(e) + "$"  # noqa: E731
+        arrow = r" \to ".join(latex(s) for s in self.sizes)
+        out = [f"**Network** ${arrow}$: {markdown_text(self.describe().split(': ', 1)[1])}", "",
+               "| layer | size | weighted input | activation | parameters |", "|:--|:--|:--|:--|:--|",
+               f"| input | {m(self.sizes[0])} | | {m(self.x())} | |"]
+        for l, z, zd, a, ad in layers:
+            W, b = self.W(l), self.b(l)
+            shape = "$" + latex(W.shape[0]) + r" \times " + latex(W.shape[1]) + "$"
+            out.append(f"| {l}{' (output)' if l == self.L else ''} | {m(self.sizes[l])} | ${latex(z)} = {latex(zd)}$ "
+                       f"| ${latex(a)} = {latex(ad)}$ | {m(W)}: {shape}, {m(b)}: {m(b.shape[0])} |")
+        cost_line = f"cost ({markdown_text(self.cost_record.name)}): ${latex(C)} = {latex(cost)}$"
+        return "\n".join(out + ["", cost_line]) + "\n"
 
     def explicit(self, sizes=None) -> ExplicitNetwork:
         """Every w^l_jk, b^l_j, z^l_j and a^l_j as SymPy scalars, for a tiny network."""

@@ -16,14 +16,15 @@ from ..calculus.chain import _kind, reverse, substitute
 from ..calculus.compact import compactor
 from ..calculus.derivation import Derivation, Program, Step
 from ..calculus.simplify import Simplifier
+from ..core.display import Shown, aligned, equation_rows, plural, screen, wrap
 from ..core.expr import Expr, deep, describe
 from ..core.lets import Let, program_of
 from ..core.rules import Rule
 from ..core.shapes import JacobiError, ShapeError
 
 
-@dataclass
-class AdjointEquation:
+@dataclass(repr=False)
+class AdjointEquation(Shown):
     """d = rhs: the adjoint d of a let or leaf (dloss/dv, v's shape), written through the adjoints of
     the lets that use v (``users``)."""
 
@@ -39,6 +40,16 @@ class AdjointEquation:
 
     def __str__(self):
         return f"{self.lhs} = {self.rhs}    (d{self.loss}/d{self.of})"
+
+    def __repr__(self):
+        return screen([str(self)])
+
+    def rows(self) -> list:
+        """The equation's rows in an aligned block: dv = dloss/dv = rhs, a long right side broken."""
+        return equation_rows(P.latex(self.lhs) + " = " + _d(self.loss, self.of), "=", self.rhs)
+
+    def _latex_body(self) -> str:
+        return aligned(self.rows())
 
 
 def _fresh(base: str, taken: set) -> str:
@@ -69,7 +80,7 @@ def _check_constants(constants) -> frozenset:
     return frozenset(constants)
 
 
-class ProgramBackprop:
+class ProgramBackprop(Shown):
     """The reverse chain rule over a model written with lets, ending in a scalar loss.
 
     >>> h = jc.let("h", jc.tanh(W1 @ x + b1))
@@ -226,9 +237,13 @@ class ProgramBackprop:
         return "\n".join(str(e) for e in self.equations)
 
     def __repr__(self):
-        n = len(self.lets)
         names = ", ".join(v.name for v in self.lets)
-        return f"<backprop of {self.output} over {n} let{'' if n == 1 else 's'}: {names}>"
+        head = wrap(f"Backprop of {self.output} over {plural(len(self.lets), 'let')} ({names}): "
+                    f"{plural(len(self.equations), 'adjoint equation')}")
+        return screen(head + [str(e) for e in self.equations])
+
+    def _latex_body(self) -> str:  # each adjoint, named and as the derivative it is
+        return aligned([r for e in self.equations for r in e.rows()])
 
 
 def _d(f, x) -> str:

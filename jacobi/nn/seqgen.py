@@ -10,11 +10,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from ..core.display import ShowsSource
 from ..core.shapes import JacobiError, ShapeError
 from .netgen import seeded
 
 
-class SequentialFunction:
+class SequentialFunction(ShowsSource):
     """fn(params, X, Y) -> (mean cost, grads) for a Sequential; ``fn.source`` is the generated code."""
 
     def __init__(self, net, backend: str = "numpy", compact: bool = False):
@@ -29,6 +30,13 @@ class SequentialFunction:
         self._fn = bp.function(args, outs, backend, compact=compact)
         self.source = self._fn.source
         self.backend = backend
+
+    def _signature(self) -> str:
+        return "fn(params, X, Y)"
+
+    def _about(self) -> str:
+        kinds = ", ".join(type(l).__name__ for l in self.net.layers)
+        return f"the gradient function of Sequential [{kinds}], {self.backend} code returning (mean cost, grads)"
 
     def _flatten(self, params) -> list:
         if not isinstance(params, (list, tuple)) or len(params) != len(self._params):
@@ -69,9 +77,6 @@ class SequentialFunction:
 
     def net_maker(self, s):
         return next(b.makers[s] for b in self.net.built if s in b.makers)
-
-    def __repr__(self):
-        return f"<gradient function of {self.net!r} ({self.backend})>"
 
 
 def _bind(symbols, values) -> dict:

@@ -15,10 +15,13 @@ equations; here examples are rows, as in numpy and torch code.
 """
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 
 from .. import core as P
 from ..core import functions as F
+from ..core.display import markdown_text, screen, wrap
 from ..core.expr import Expr
 from ..core.lets import Let
 from ..core.shapes import JacobiError, size
@@ -147,9 +150,42 @@ class Sequential:
 
         return init_params(self, seed, np.float64 if dtype is None else dtype, sizes or {})
 
+    # -- display ----------------------------------------------------------------------
+    def _rows(self) -> list:
+        """(the layer's settings as written, its output let, its parameters) for every layer."""
+        return [(_settings(l), b.output, b.params) for l, b in zip(self.layers, self.built)]
+
     def __repr__(self):
-        kinds = ", ".join(type(l).__name__ for l in self.layers)
-        return f"<Sequential [{kinds}] with the cost {self.cost_record.name}>"
+        xs = ", ".join(f"{x} ({_shape(x)})" for x in self._input_list())
+        lines = wrap(f"Sequential: {xs} through {len(self.layers)} layers, cost {self.cost_record.name} "
+                     f"(targets {self.target}, {_shape(self.target)})")
+        for k, (settings, out, params) in enumerate(self._rows(), start=1):
+            ps = ", ".join(f"{p} ({_shape(p)})" for p in params)
+            lines.append(f"  {k}. {settings}: {out} ({_shape(out)})" + (f"; {ps}" if ps else ""))
+        return screen(lines + [f"  {self.loss} = {self.loss.definition}"])
+
+    def _repr_markdown_(self) -> str:
+        """A table of the layers (settings, output and its shape, parameters), then the cost."""
+        m = lambda e: "$" + P.latex(e) + "$"  # noqa: E731
+        dims = lambda e: "$" + P.latex(e.shape[0]) + r" \times " + P.latex(e.shape[1]) + "$"  # noqa: E731
+        xs = ", ".join(f"{m(x)} ({dims(x)})" for x in self._input_list())
+        out = [f"**Sequential**: {xs} through {len(self.layers)} layers, cost "
+               f"{markdown_text(self.cost_record.name)}", "",
+               "| | layer | output | shape | parameters |", "|:--|:--|:--|:--|:--|"]
+        for k, (settings, o, params) in enumerate(self._rows(), start=1):
+            ps = ", ".join(f"{m(p)} ({dims(p)})" for p in params)
+            out.append(f"| {k} | `{settings}` | {m(o)} | {dims(o)} | {ps} |")
+        return "\n".join(out + ["", f"cost: ${P.latex(self.loss)} = {P.latex(self.loss.definition)}$"]) + "\n"
+
+
+def _settings(layer) -> str:
+    """A layer as it is written, without the tag a Sequential gave it: Dense(out='h', activation='tanh')."""
+    args = ", ".join(f"{f.name}={getattr(layer, f.name)!r}" for f in fields(layer) if f.name != "name")
+    return f"{type(layer).__name__}({args})"
+
+
+def _shape(e) -> str:
+    return f"{e.shape[0]} x {e.shape[1]}"
 
 
 __all__ = ["Sequential"]
