@@ -100,15 +100,18 @@ from .nn import (
     register_cost,
 )
 from .parse import ParseError, parse
+from .render import Picture, picture
 
 __all__ = [
     "Activation", "AdjointEquation", "Attention", "BACKENDS", "Backend", "Backprop", "BatchNorm", "COSTS", "Cost",
     "Dense", "Derivation", "ElementwiseFunction", "ElmanRNN", "Embedding", "Equation", "Expr", "JacobiError", "Layer",
-    "LayerNorm", "Network", "ParseError", "ProgramBackprop", "RMSNorm", "Residual", "Sequential", "ShapeError", "Step",
+    "LayerNorm", "Network", "ParseError", "Picture", "ProgramBackprop", "RMSNorm", "Residual", "Sequential",
+    "ShapeError", "Step",
     "abs", "arccos", "arcsin", "arctan", "backprop", "check_gradient", "cols", "concat", "cos", "derive",
     "derive_hessian", "diag", "dot", "elementwise", "embedding", "exp", "explicit", "eye", "functions", "gradient",
     "hadamard", "hessian", "hvp", "identity", "indices", "inline", "is_convex", "jacobian", "lambdify", "latex", "let",
-    "log", "matrix", "norm1", "norm2", "onehot", "ones", "parse", "primitive", "register_backend", "register_callable",
+    "log", "matrix", "norm1", "norm2", "onehot", "ones", "parse", "picture", "primitive", "register_backend",
+    "register_callable",
     "register_cost", "register_function", "relu", "rows", "scalar", "scatter_add", "sigmoid", "sign", "simplify",
     "sin", "softmax", "softplus", "sqrt", "step", "sum", "tan", "tanh", "vector", "zeros",
 ]

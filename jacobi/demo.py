@@ -26,7 +26,7 @@ import jacobi as jc
 from .calculus.chain import inline
 from .core.shapes import JacobiError
 from .nn.train import fit, forward_function, load_gradient
-from .render import compile_pdf
+from .render import compile_pdf, document, picture, place_pictures, uses_tikz
 
 SIZES = [64, 32, 10]
 HIDDEN, OUTPUT, COST = "sigmoid", "softmax", "cross_entropy"
@@ -42,6 +42,7 @@ INSTALL = "pip install scikit-learn matplotlib (or: pip install 'jacobi-calculus
 FILES = {
     "tex": "backprop.tex",
     "pdf": "backprop.pdf",
+    "svg": "network.svg",
     "module": "digits_gradient.py",
     "curve": "learning_curve.png",
 }
@@ -156,10 +157,15 @@ def main(argv=None) -> int:
     print(bp)
 
     section("2. The derivation as LaTeX")
-    paths["tex"].write_text(bp.derivation.to_document(title=f"Backpropagation in the network {shape}"),
+    drawing = picture(bp)  # the layers, W^l, b^l, z^l, a^l, the cost, and the errors delta^l flowing back
+    sections = place_pictures([("The network", drawing), ("The derivation", bp.derivation)])
+    paths["tex"].write_text(uses_tikz(document(sections, title=f"Backpropagation in the network {shape}")),
                             encoding="utf-8")
     written["tex"] = "the derivation, LaTeX"
     print(f"wrote {paths['tex']}")
+    drawing.save(paths["svg"])
+    written["svg"] = "the network, SVG"
+    print(f"wrote {paths['svg']}")
     try:
         pdf = compile_pdf(paths["tex"], timeout=60)
     except (JacobiError, OSError) as err:

@@ -21,7 +21,7 @@ from .core.functions import FUNCTIONS, activations
 from .core.shapes import JacobiError
 from .derivations_layers import LAYER_DOCUMENTS
 from .nn import Network
-from .render import compile_pdf, derivation_latex, document, pdflatex
+from .render import compile_pdf, derivation_latex, document, pdflatex, picture, place_pictures, save_pictures, uses_tikz
 
 
 def display(*rows, op: str = "=") -> str:
@@ -81,7 +81,7 @@ def jacobian_chain_rule():
         ("Intermediate variables", "For $f(g(x))$ introduce $u = g(x)$, take the Jacobian of the outer function "
          "with respect to $u$ and of the inner one with respect to $x$, multiply them (outer first), and substitute "
          "back. For $f_{1} = \\sin(x^{2} + y)$ and $f_{2} = \\ln(y^{3})$ with $g_{1} = x^{2} + y$, $g_{2} = y^{3}$:"),
-        ("", derive([sp.sin(g1), sp.log(g2)], [x, y], via={g1: x**2 + y, g2: y**3})),
+        ("", d := derive([sp.sin(g1), sp.log(g2)], [x, y], via={g1: x**2 + y, g2: y**3})), ("", picture(d)),
         ("Where a component has no intermediate function", "The identity stands in for it, so that the product "
          "stays well-formed: for $f_{1} = \\sin(g_{1})$, $f_{2} = y^{2}$ the variable $y$ passes through as "
          "itself."),
@@ -89,7 +89,7 @@ def jacobian_chain_rule():
         ("The vector chain rule", "The same rule with vectors: each operation is one intermediate variable, its "
          "local Jacobian comes from a rule, and the Jacobians multiply from the inside out. For "
          "$f = \\sigma(W x)$ with $W$ of size $2 \\times 2$ the Jacobians are also written out:"),
-        ("", derive(P.sigmoid(W @ v), v)),
+        ("", d := derive(P.sigmoid(W @ v), v)), ("", picture(d)),
     ]
 
 
@@ -108,7 +108,7 @@ def neuron():
         ("Activation functions", "jacobi's registry defines each activation once (the definitions below are "
          "printed from it):\n\\begin{itemize}\n" + acts + "\\end{itemize}"),
         ("Its derivatives", "With respect to the weights and the bias, through intermediate variables:"),
-        ("", derive(P.sigmoid(z), [w, b], name="a")),
+        ("", d := derive(P.sigmoid(z), [w, b], name="a")), ("", picture(d)),
     ]
 
 
@@ -178,7 +178,7 @@ def simple_network_cost():
         ("", derive(P.relu(z), [w, b], name="a")),
         ("The cost of one example", "With the squared error $C = (y - a)^{2}$ and the chain rule through the "
          "intermediate variables:"),
-        ("", derive(C, [w, b], name="C")),
+        ("", d := derive(C, [w, b], name="C")), ("", picture(d)),
         ("Reading the result", "The gradient with respect to $w$ is the error $y - a$, times the activation's "
          "slope, times the input $x$. Inputs with large values move the cost most; a weight whose input is near "
          "zero barely learns, and a neuron with $z < 0$ (slope 0) does not learn at all from this example."),
@@ -230,7 +230,7 @@ def four_equations():
          "layer's error instead of expanding it again."),
         ("The equations", "For a three-layer network with sigmoid activations and the quadratic cost "
          "$C = \\frac{1}{2} \\lVert a^{L} - y \\rVert^{2}$, whatever the sizes $n_{0}, \\dots, n_{3}$:"),
-        ("", equations(bp)),
+        ("", picture(bp)), ("", equations(bp)),
         ("The derivative through the output", "The code computes $\\sigma'(z^{l})$ from the layer's own output: for "
          "the sigmoid $\\sigma'(z^{l}) = a^{l} \\odot (1 - a^{l})$,"),
         ("", display((P.apply(FUNCTIONS["sigmoid_prime"], net.z(1)), bp.sigma_prime(1, "output")))),
@@ -255,7 +255,7 @@ def minibatch():
          "$b^{l} \\mathbf{1}^{\\top}$, and $C$ is the mean of the per-example costs. The product "
          "$\\Delta^{l} (A^{l-1})^{\\top}$ sums the outer products over the batch, and $\\Delta^{l} \\mathbf{1}$ sums "
          "the errors:"),
-        ("", equations(bp)),
+        ("", picture(bp)), ("", equations(bp)),
         ("Every step, for one layer", ""),
         ("", small.derivation),
     ]
@@ -350,9 +350,9 @@ DOCUMENTS = [
 ALL_DOCUMENTS = DOCUMENTS + LAYER_DOCUMENTS  # the course's, then the layers'
 
 
-def render(builder) -> str:
-    title, sections = builder()
-    return document(sections, title=title)
+def render(builder, pictures: list | None = None) -> str:
+    title, sections = builder()  # a Picture among the sections is drawn as TikZ and appended to pictures
+    return uses_tikz(document(place_pictures(sections, pictures), title=title))
 
 
 def generate(folder, pdf: bool = False, log=print) -> list:
@@ -362,9 +362,10 @@ def generate(folder, pdf: bool = False, log=print) -> list:
     written = []
     for stem, builder in ALL_DOCUMENTS:
         path = folder / f"{stem}.tex"
-        path.write_text(render(builder), encoding="utf-8")
-        written.append(path)
-        log(f"wrote {path}")
+        path.write_text(render(builder, pictures := []), encoding="utf-8")
+        for out in [path, *save_pictures(pictures, folder / "figures", stem)]:  # the SVG copies, for GitHub
+            written.append(out)
+            log(f"wrote {out}")
         if pdf:
             out = compile_pdf(path)
             if out is not None:

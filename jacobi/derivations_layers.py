@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from . import core as P
 from .core import latex
 from .nn import Attention, BatchNorm, Dense, ElmanRNN, Embedding, LayerNorm, Residual, RMSNorm, backprop
+from .render import picture
 
 _SHORT = 400  # a resolved gradient longer than this (LaTeX characters) is left to the adjoint equations
 
@@ -46,6 +47,13 @@ def program(doc: LayerDoc) -> list:
     return [("The program", "Each intermediate is a let; the loss closes the program with the gradient $G$ "
              "that arrives from the layers above, so that $\\overline{y} = G$ for the layer's output $y$."),
             ("", _align(doc.bp.program.defs.items(), r"\coloneqq"))]
+
+
+def graph(doc: LayerDoc) -> list:
+    return [("The program as a graph", "An edge for each use of a leaf or let, labelled with the local Jacobian "
+             "that joins its ends (listed beside it, as the steps below derive them); the adjoints run back "
+             "along the edges, each the sum over its node's out-edges of the Jacobian's transpose times the "
+             "adjoint at the other end."), ("", picture(doc.bp))]
 
 
 def adjoints(doc: LayerDoc) -> list:
@@ -91,7 +99,7 @@ def more(doc: LayerDoc) -> list:
     return list(doc.more)
 
 
-SECTIONS = [what_it_computes, program, adjoints, steps, resolved, compact_forms, more]
+SECTIONS = [what_it_computes, program, graph, adjoints, steps, resolved, compact_forms, more]
 
 
 def sections(doc: LayerDoc) -> list:

@@ -76,7 +76,7 @@ def test_main_writes_every_file(tmp_path, capsys, monkeypatch, pdf):
     text = capsys.readouterr().out
     for heading in ("== 1.", "BP1: delta2 = a2 - y", "== 4.", "gradient check passed", "epoch   2", "== 7. Files"):
         assert heading in text
-    names = {"backprop.tex", "digits_gradient.py", "learning_curve.png"}
+    names = {"backprop.tex", "network.svg", "digits_gradient.py", "learning_curve.png"}
     if pdf == "real" and pdflatex() is not None:
         names.add("backprop.pdf")
     elif pdf == "absent" or pdf == "real":

@@ -15,7 +15,7 @@ from registries import shipped
 import jacobi as jc
 from jacobi import core as P
 from jacobi.derivations import ALL_DOCUMENTS, DOCUMENTS, generate
-from jacobi.render import compile_pdf, explicit_latex, pdflatex
+from jacobi.render import compile_pdf, explicit_latex, pdflatex, tikz_installed
 from jacobi.render.indexform import index_latex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -312,8 +312,9 @@ def test_output_is_identical_across_hash_seeds(tmp_path):
     assert outs[0] == outs[1] and len(outs[0]) == 19
 
 
-@pytest.mark.skipif(pdflatex() is None, reason="pdflatex is not installed (apt-get install texlive-latex-base "
-                                               "texlive-latex-recommended)")
+@pytest.mark.skipif(pdflatex() is None or not tikz_installed(),
+                    reason="pdflatex or TikZ is not installed (apt-get install texlive-latex-base "
+                           "texlive-latex-recommended texlive-pictures)")
 def test_every_derivation_compiles_with_pdflatex(tmp_path):
     for src in sorted((ROOT / "derivations").glob("*.tex")):
         dst = tmp_path / src.name

@@ -1,7 +1,11 @@
 """Rendering: derivations as LaTeX (align*), markdown and documents, index
-notation, explicit Jacobians, pdflatex.  Importing it registers the
+notation, explicit Jacobians, pdflatex; pictures of networks, models and
+computation graphs as TikZ and SVG (``picture``).  Importing it registers the
 derivation formats (jacobi.calculus.derivation.FORMATS): latex.py's, and display.py's notebook forms
 of a step, a derivation's results and the derivation as one aligned block."""
 from . import display
+from .drawing import Picture
+from .figures import picture, place_pictures, save_pictures
 from .indexform import element, free_indices, index_latex
 from .latex import compile_pdf, derivation_latex, derivation_markdown, document, explicit_latex, pdflatex, rule_latex
+from .pictures import tikz_installed, uses_tikz
