@@ -62,6 +62,13 @@ def network() -> jc.Network:
     return jc.Network(SIZES, activation=HIDDEN, output=OUTPUT, cost=COST)
 
 
+def document(bp=None) -> str:
+    """The LaTeX document of the derivation (backprop.tex)."""
+    bp = network().backprop() if bp is None else bp
+    shape = "-".join(str(s) for s in SIZES)
+    return bp.derivation.to_document(title=f"Backpropagation in the network {shape}")
+
+
 def digits(seed: int = 0, images: int | None = None, test_size: float = TEST_FRACTION):
     """scikit-learn's 8x8 digits as ((X_train, Y_train), (X_test, Y_test)).
 
@@ -156,8 +163,7 @@ def main(argv=None) -> int:
     print(bp)
 
     section("2. The derivation as LaTeX")
-    paths["tex"].write_text(bp.derivation.to_document(title=f"Backpropagation in the network {shape}"),
-                            encoding="utf-8")
+    paths["tex"].write_text(document(bp), encoding="utf-8")
     written["tex"] = "the derivation, LaTeX"
     print(f"wrote {paths['tex']}")
     try:
