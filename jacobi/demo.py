@@ -26,7 +26,8 @@ import jacobi as jc
 from .calculus.chain import inline
 from .core.shapes import JacobiError
 from .nn.train import fit, forward_function, load_gradient
-from .render import compile_pdf, document, picture, place_pictures, uses_tikz
+from .render import compile_pdf, picture, place_pictures, uses_tikz
+from .render import document as tex_document
 
 SIZES = [64, 32, 10]
 HIDDEN, OUTPUT, COST = "sigmoid", "softmax", "cross_entropy"
@@ -61,6 +62,15 @@ def missing_examples() -> list:
 
 def network() -> jc.Network:
     return jc.Network(SIZES, activation=HIDDEN, output=OUTPUT, cost=COST)
+
+
+def document(bp=None) -> str:
+    """The LaTeX document of the derivation (backprop.tex): the network drawn (its layers, W^l, b^l, z^l,
+    a^l, the cost, and the errors delta^l flowing back), then the derivation."""
+    bp = network().backprop() if bp is None else bp
+    shape = "-".join(str(s) for s in SIZES)
+    sections = place_pictures([("The network", picture(bp)), ("The derivation", bp.derivation)])
+    return uses_tikz(tex_document(sections, title=f"Backpropagation in the network {shape}"))
 
 
 def digits(seed: int = 0, images: int | None = None, test_size: float = TEST_FRACTION):
@@ -157,13 +167,10 @@ def main(argv=None) -> int:
     print(bp)
 
     section("2. The derivation as LaTeX")
-    drawing = picture(bp)  # the layers, W^l, b^l, z^l, a^l, the cost, and the errors delta^l flowing back
-    sections = place_pictures([("The network", drawing), ("The derivation", bp.derivation)])
-    paths["tex"].write_text(uses_tikz(document(sections, title=f"Backpropagation in the network {shape}")),
-                            encoding="utf-8")
+    paths["tex"].write_text(document(bp), encoding="utf-8")
     written["tex"] = "the derivation, LaTeX"
     print(f"wrote {paths['tex']}")
-    drawing.save(paths["svg"])
+    picture(bp).save(paths["svg"])
     written["svg"] = "the network, SVG"
     print(f"wrote {paths['svg']}")
     try:

@@ -21,15 +21,14 @@ from .core.functions import FUNCTIONS, activations
 from .core.shapes import JacobiError
 from .derivations_layers import LAYER_DOCUMENTS
 from .nn import Network
-from .render import compile_pdf, derivation_latex, document, pdflatex, picture, place_pictures, save_pictures, uses_tikz
+from .render import align_block, compile_pdf, derivation_latex, document, pdflatex, uses_tikz
+from .render.figures import picture, place_pictures, save_pictures
 
 
 def display(*rows, op: str = "=") -> str:
-    """Displayed equations, one "lhs op rhs" row each (rows are (lhs, rhs) of expressions or LaTeX)."""
-    out = []
-    for lhs, rhs in rows:
-        out.append(_tex(lhs) + " &" + op + " " + _tex(rhs))
-    return "\\begin{align*}\n" + " \\\\\n".join(out) + "\n\\end{align*}"
+    """Displayed equations, one "lhs op rhs" row each (rows are (lhs, rhs) of expressions or LaTeX), a right
+    side too wide for the page broken over lines."""
+    return align_block([(_tex(lhs), op, _tex(rhs)) for lhs, rhs in rows])
 
 
 def _tex(x) -> str:
@@ -38,7 +37,7 @@ def _tex(x) -> str:
 
 def results(steps) -> str:
     """Result lines alone (boxed, each with its index form)."""
-    return derivation_latex(Derivation(None, [], None, list(steps)))
+    return derivation_latex(Derivation(None, [], None, list(steps)), macros=False)
 
 
 def equations(bp) -> str:

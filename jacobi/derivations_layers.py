@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from . import core as P
 from .core import latex
 from .nn import Attention, BatchNorm, Dense, ElmanRNN, Embedding, LayerNorm, Residual, RMSNorm, backprop
-from .render import picture
+from .render import DEFINE, align_block, picture
 
 _SHORT = 400  # a resolved gradient longer than this (LaTeX characters) is left to the adjoint equations
 
@@ -36,7 +36,7 @@ def upstream(y, data=()):
 
 
 def _align(rows, op) -> str:
-    return "\\begin{align*}\n" + " \\\\\n".join(f"{latex(a)} &{op} {latex(b)}" for a, b in rows) + "\n\\end{align*}"
+    return align_block([(latex(a), op, latex(b)) for a, b in rows])
 
 
 def what_it_computes(doc: LayerDoc) -> list:
@@ -46,7 +46,7 @@ def what_it_computes(doc: LayerDoc) -> list:
 def program(doc: LayerDoc) -> list:
     return [("The program", "Each intermediate is a let; the loss closes the program with the gradient $G$ "
              "that arrives from the layers above, so that $\\overline{y} = G$ for the layer's output $y$."),
-            ("", _align(doc.bp.program.defs.items(), r"\coloneqq"))]
+            ("", _align(doc.bp.program.defs.items(), DEFINE))]
 
 
 def graph(doc: LayerDoc) -> list:
@@ -74,7 +74,7 @@ def resolved(doc: LayerDoc) -> list:
     if not rows:
         return []
     return [("In terms of the leaves", "The adjoints substituted back, simplified:"),
-            ("", "\\begin{align*}\n" + " \\\\\n".join(f"{a} &= {latex(b)}" for a, b in rows) + "\n\\end{align*}")]
+            ("", align_block([(a, "=", latex(b)) for a, b in rows]))]
 
 
 def compact_forms(doc: LayerDoc) -> list:

@@ -17,6 +17,7 @@ from jacobi import core as P
 from jacobi.derivations import ALL_DOCUMENTS, DOCUMENTS, generate
 from jacobi.render import compile_pdf, explicit_latex, pdflatex, tikz_installed
 from jacobi.render.indexform import index_latex
+from jacobi.render.latex import RULE_MACROS
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden" / "latex_primitives.txt"
@@ -196,15 +197,15 @@ def _cost():
 def test_align_block_has_rules_definitions_first_and_a_boxed_result():
     d = jc.derive(_cost(), W, name="C")
     tex = d.to_latex()
-    assert tex.startswith("\\begin{align*}\n") and tex.endswith("\\end{align*}")
-    rows = tex.split(" \\\\\n")
+    assert tex.startswith(RULE_MACROS + "\\begin{align*}\n") and tex.endswith("\\end{align*}")
+    rows = tex.removeprefix(RULE_MACROS).split(" \\\\*\n")  # each line, then its rule under it
     assert rows[0].split("&")[0].strip().endswith("C")
     kinds = [st.kind for st in d.steps]
     first_other = next(i for i, k in enumerate(kinds) if k != "define")
     assert all(k == "define" for k in kinds[:first_other]) and "define" not in kinds[first_other:]
-    assert all(r"\tag*{" in r for r in rows)
-    assert r"\boxed{" in rows[-2] and "index form" in rows[-1]
-    assert r"\frac{\partial C}{\partial w_{jk}}" in rows[-1]
+    assert all(r.startswith("\\steprule{") for r in rows[1:-1]) and rows[-1].startswith("\\laststeprule{index form}")
+    assert r"\tag" not in tex and r"\coloneqq" not in tex and r"&\mathrel{:=}" in tex
+    assert r"\boxed{" in rows[-3] and r"\frac{\partial C}{\partial w_{jk}}" in rows[-2]
     assert r"chain rule: $\left(\frac{\partial" in tex
     assert r"element-wise function: $\frac{\partial f(x)}{\partial x} = \operatorname{diag}(f'(x))$" in tex
 
@@ -213,13 +214,28 @@ def test_markdown_renders_each_step_as_a_display_block():
     md = jc.derive(_cost(), b, name="C").to_markdown()
     blocks = [blk for blk in md.split("\n\n") if blk.startswith("$$")]
     assert len(blocks) >= 10 and all(blk.endswith("$$") for blk in blocks)
-    assert r"\boxed{" in md and "index form" in md
+    assert r"\fbox{$\displaystyle " in md and "index form" in md  # \boxed as amsmath defines it
+    assert r"C \mathrel{:=} " in md
 
 
 def test_repr_latex_for_notebooks():
     assert jc.sigmoid(x)._repr_latex_() == r"$\displaystyle \sigma(x)$"
     r = jc.derive(_cost(), b)._repr_latex_()
     assert r.startswith("$$\\begin{aligned}") and r.endswith("\\end{aligned}$$")
+    assert r"\text{chain rule: }" in r and r"\footnotesize" not in r and r"\tag" not in r
+    rows = r.removeprefix("$$\\begin{aligned}\n").split(" \\\\\n")
+    assert rows[1].startswith(r"& \qquad \textstyle \text{the function}")  # the rule under its step
+
+
+def test_align_block_rules_wrap_and_a_pasted_block_compiles_with_amsmath_alone(tmp_path):
+    """to_latex() carries the definitions of its rule lines; _repr_latex_ needs nothing but amsmath."""
+    if pdflatex() is None:
+        pytest.skip("pdflatex is not installed")
+    d = jc.derive(_cost(), W, name="C")
+    doc = tmp_path / "pasted.tex"
+    doc.write_text("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\begin{document}\n" + d.to_latex()
+                   + "\n" + d._repr_latex_() + "\n\\end{document}\n", encoding="utf-8")
+    assert compile_pdf(doc) is not None
 
 
 def test_document_is_standalone_with_standard_packages_only():

@@ -164,7 +164,7 @@ def test_equations_golden_for_a_small_program():
     eq = bp.equations[1]
     assert eq.users == (h,) and str(eq.lhs) == "dW1"
     tex = bp.to_latex()
-    assert r"\overline{h} &\coloneqq 2 W_{2}^{\top} \left(W_{2} h - y\right)" in tex
+    assert r"\overline{h} &\mathrel{:=} 2 W_{2}^{\top} \left(W_{2} h - y\right)" in tex
     assert (r"\overline{W_{1}} &= \boxed{\left(\overline{h} \odot \tanh'\left(W_{1} x + b_{1}\right)\right) "
             r"x^{\top}}") in tex
     assert r"\frac{\partial \mathrm{loss}}{\partial W_{1}} &= I^{\top}" in tex  # the chain rule, before simplifying

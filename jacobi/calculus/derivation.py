@@ -116,7 +116,7 @@ class Derivation(Shown):
         return render(self, "repr_latex")
 
     def to_latex(self) -> str:
-        """One align* block: a line per step, its rule on the right, each result boxed."""
+        """One align* block: a line per step, its rule on a line under it, each result boxed."""
         return render(self, "latex")
 
     def to_document(self, title: str = "Derivation") -> str:

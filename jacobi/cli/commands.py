@@ -16,6 +16,7 @@ from ..core import functions as F
 from ..core.printing import name_shared, tree_size
 from ..core.rules import latex_text
 from ..core.shapes import JacobiError, fmt_shape
+from ..render import align_block
 from .options import (
     EXIT_FAILED,
     assignments,
@@ -95,13 +96,11 @@ def _show(args, res, d, results, lhs) -> int:
         if args.steps:
             out = [d.to_latex() if fmt == "latex" else d.to_markdown()]
         else:
-            eq = "&=" if fmt == "latex" else "="
-            rows = [f"{tex_name} {eq} {latex(f)}"]
-            rows += [f"{latex(a)} {eq} {latex(b)}" for a, b in [*zip(lhs, shown), *where]]
-            if fmt == "latex":
-                out = ["\\begin{align*}", " \\\\\n".join(rows), "\\end{align*}"]
+            rows = [(tex_name, latex(f))] + [(latex(a), latex(b)) for a, b in [*zip(lhs, shown), *where]]
+            if fmt == "latex":  # a right side too wide for the page broken over lines
+                out = [align_block([(a, "=", b) for a, b in rows])]
             else:
-                out = ["\n\n".join(f"$${r}$$" for r in rows)]
+                out = ["\n\n".join(f"$${a} = {b}$$" for a, b in rows)]
     else:
         out = [_python_source(res, name, lhs, results)]
     print("\n".join(out))

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import sympy as sp
 
@@ -16,6 +17,7 @@ from ..core.leaves import Symbol
 from ..core.printing import latex
 from ..core.rules import Rule, latex_text
 from ..core.shapes import JacobiError, concrete
+from . import breaking, notebook
 from .indexform import element, free_indices, index_latex
 
 
@@ -90,50 +92,93 @@ def _bp_index(name, l, batch) -> str:
     return left + rf" = {tex}_{{k}} \delta^{{{l}}}_{{j}}"
 
 
-def derivation_latex(d, env: str = "align*", explicit: bool | None = None, sizes: dict | None = None) -> str:
-    """The steps of a derivation as one align* block: a line per step, its rule on the
-    right, intermediate variables defined first, each result boxed and followed by its
-    index form.  explicit=None writes out Jacobians whose sizes are concrete and tiny."""
-    rows = []
-    tagged = env != "aligned"  # \tag* needs an equation environment of its own
+class Line(NamedTuple):
+    """A displayed line: lhs op rhs in LaTeX, the rule that justifies it, and whether it is a result."""
 
-    def note(text):
-        return r" \tag*{\footnotesize " + text + "}" if tagged else r" && \text{\footnotesize " + text + "}"
+    lhs: str
+    op: str
+    rhs: str
+    rule: object = None
+    boxed: bool = False
 
+
+def lines(d, explicit: bool | None = None, sizes: dict | None = None) -> list:
+    """The displayed lines of a derivation: a line per step (intermediate variables first), each result
+    followed by its index form.  explicit=None writes out Jacobians whose sizes are concrete and tiny."""
+    out = []
     for s in d.steps:
-        lhs, op, rhs = _parts(s, r"\coloneqq")
+        rhs = latex(s.rhs)
         if s.kind == "local" and explicit is not False:
             ex = explicit_latex(s.rhs, sizes)
             if ex is not None:
                 rhs += " = " + ex
-        rows.append(lhs + " &" + op + " " + rhs + (note(rule_latex(s.rule)) if s.rule else ""))
+        op = notebook.DEFINE if s.kind in ("define", "name") else "="
+        out.append(Line(latex(s.lhs), op, rhs, s.rule or None, s.kind == "result"))
         ix = index_form(s) if s.kind == "result" else None
         if ix is not None:
             left, right = ix.split(" = ", 1)
-            rows.append(left + " &= " + right + note("index form"))
-    return "\\begin{" + env + "}\n" + " \\\\\n".join(rows) + "\n\\end{" + env + "}"
+            out.append(Line(left, "=", right, "index form"))
+    return out
 
 
-def _parts(s, define_op: str) -> tuple:
-    """A step's left side, relation and right side (a result boxed), in LaTeX."""
-    rhs = latex(s.rhs)
-    if s.kind == "result":
-        rhs = r"\boxed{" + rhs + "}"
-    return latex(s.lhs), (define_op if s.kind in ("define", "name") else "="), rhs
+# A step's rule sits on its own line under the step, in small type, indented, and wraps within the line
+# width, so that no rule, however long, leaves the text block (a \tag* wider than the free space is moved
+# left of the margin).  \\* before it keeps the two on one page; a page may break after it where the
+# document allows display breaks.  After the last row the empty row that the final \\ opens is taken back.
+RULE_MACROS = (
+    r"\providecommand{\steprule}[1]{\noalign{\nobreak\vskip-2pt\moveright4em\vbox{\hsize=\dimexpr\linewidth-4em"
+    r"\relax\footnotesize\raggedright\noindent#1\par}\penalty\interdisplaylinepenalty\vskip4pt}}" "\n"
+    r"\providecommand{\laststeprule}[1]{\steprule{#1}\noalign{\vskip-\baselineskip\vskip-\jot}}" "\n")
+
+# PREAMBLE's page in em of its 11pt type: the text width and the indent of a display (fleqn's \mathindent).
+LINE_EM, INDENT_EM = 42.8, 1.5
+SLACK = 0.92  # widths are estimated (jacobi.render.breaking): a right side may use this much of its room
 
 
-PREAMBLE = r"""\documentclass[11pt]{article}
+def align_block(rows, env: str = "align*") -> str:
+    """Lines (Line, or (lhs, op, rhs)) as one align* block: a right side too wide for the page broken over
+    lines, each result boxed, each rule on a line of its own under its line (\\steprule)."""
+    rows = [r if isinstance(r, Line) else Line(*r) for r in rows]
+    widest = max((breaking.estimate(r.lhs) + breaking.estimate(r.op) for r in rows), default=0.0)
+    room = (LINE_EM - INDENT_EM - widest) * SLACK
+    out = []
+    for i, r in enumerate(rows):
+        row = f"{r.lhs} &{r.op} {breaking.fit(r.rhs, room, boxed=r.boxed)}"
+        if r.rule:
+            last = "laststeprule" if i == len(rows) - 1 else "steprule"
+            row += " \\\\*\n\\" + last + "{" + rule_latex(r.rule) + "}\n"
+        elif i < len(rows) - 1:
+            row += " \\\\\n"
+        out.append(row)
+    return "\\begin{" + env + "}\n" + "".join(out).rstrip("\n") + "\n\\end{" + env + "}"
+
+
+def derivation_latex(d, env: str = "align*", explicit: bool | None = None, sizes: dict | None = None,
+                     macros: bool = True) -> str:
+    """The steps of a derivation as one align* block, each step's rule on a line of its own under it
+    (\\steprule; macros=True puts their two definitions first, so that the block compiles in any document
+    with amsmath), intermediate variables defined first, each result boxed and followed by its index
+    form, a right side too wide for the page broken over lines.  env="aligned" is the block for notebooks
+    (jacobi.render.notebook): MathJax's and KaTeX's subset, the rules as rows."""
+    found = lines(d, explicit, sizes)
+    if env == "aligned":
+        return notebook.aligned(notebook.aligned_rows(found))
+    return (RULE_MACROS if macros else "") + align_block(found, env)
+
+
+# Equations flush left at a small indent (fleqn), so that each rule line sits under its equation.
+PREAMBLE = r"""\documentclass[11pt,fleqn]{article}
 \usepackage{amsmath,amssymb}
 \setlength{\textwidth}{16.5cm}
 \setlength{\oddsidemargin}{0cm}
 \setlength{\evensidemargin}{0cm}
 \setlength{\textheight}{23cm}
 \setlength{\topmargin}{-1cm}
-\providecommand{\coloneqq}{\mathrel{\mathop:}=}
-\setlength{\jot}{7pt}
+\setlength{\mathindent}{1.5em}
+\setlength{\jot}{4pt}
 \ifdefined\pdftrailerid\pdftrailerid{}\fi
 \allowdisplaybreaks
-"""
+""" + RULE_MACROS
 
 
 def document(sections, title: str = "Derivation") -> str:
@@ -141,7 +186,7 @@ def document(sections, title: str = "Derivation") -> str:
     (heading, str) for prose and ready-made LaTeX."""
     body = []
     for head, d in sections:
-        part = d if isinstance(d, str) else derivation_latex(d)
+        part = d if isinstance(d, str) else derivation_latex(d, macros=False)
         body.append(("\\section*{" + head + "}\n" if head else "") + part)
     return (
         PREAMBLE + "\\begin{document}\n"
@@ -154,15 +199,11 @@ def document(sections, title: str = "Derivation") -> str:
 def derivation_markdown(d) -> str:
     """One $$ block per step, for GitHub and notebooks, with the rule in words beneath."""
     out = []
-    for s in d.steps:
-        lhs, op, rhs = _parts(s, ":=")
-        block = "$$" + lhs + " " + op + " " + rhs + "$$"
-        if s.rule:
-            block += "\n\n" + (s.rule.render() if isinstance(s.rule, Rule) else str(s.rule))
+    for lhs, op, rhs, rule, result in lines(d, explicit=False):
+        block = "$$" + lhs + " " + op + " " + (notebook.boxed(rhs) if result else rhs) + "$$"
+        if rule:
+            block += "\n\n" + (rule.render() if isinstance(rule, Rule) else str(rule))
         out.append(block)
-        ix = index_form(s) if s.kind == "result" else None
-        if ix is not None:
-            out.append("$$" + ix + "$$\n\nindex form")
     return "\n\n".join(out) + "\n"
 
 
@@ -198,7 +239,8 @@ def compile_pdf(tex_path, timeout: float = 120.0):
 
 
 def _repr_latex(d) -> str:
-    return "$$" + derivation_latex(d, env="aligned") + "$$"
+    """The derivation for a notebook: $$ blocks of aligned rows, each of which MathJax and KaTeX render."""
+    return notebook.display_blocks(notebook.aligned_rows(lines(d)))
 
 
 FORMATS.update({
