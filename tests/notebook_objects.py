@@ -95,5 +95,9 @@ def programs() -> list:
 
 
 def objects() -> list:
-    """(name, object) for every object the README's code blocks display."""
-    return api_tour() + functions_and_matrices() + second_derivatives() + networks() + programs()
+    """(name, object) for every object the README's code blocks display, and every output of the tour
+    notebook (derivations/tour.ipynb: networks, Backprop, equations, checks, generated functions)."""
+    from jacobi.notebook import tour_objects
+
+    return (api_tour() + functions_and_matrices() + second_derivatives() + networks() + programs()
+            + [("tour: " + name, obj) for name, obj in tour_objects()])

@@ -15,7 +15,6 @@ import textwrap
 from .elementwise import Add, add, negated
 from .expr import ADD, Expr
 from .printing import latex
-from .rules import latex_text
 
 SCREEN_ROWS, SCREEN_WIDTH = 20, 100
 #: a right side wider than this (in characters as they show, roughly ex) is broken at its sums
@@ -86,10 +85,27 @@ def rows(e, width: int = LATEX_WIDTH) -> list:
     return pieces
 
 
+# Characters that \text{} reads differently in MathJax 2.7 (verbatim), MathJax 3 and KaTeX: written in
+# math mode, outside the \text, where all three read them alike.
+_TEXT_SPECIAL = {"\\": r"\backslash ", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "%": r"\%", "#": r"\#",
+                 "_": r"\_", "^": r"\hat{}", "~": r"\sim "}
+
+
 def text_latex(s: str) -> str:
-    """Plain text as LaTeX math that every renderer reads: \\text{...} with the special characters
-    escaped (MathJax and KaTeX refuse a bare _ or ^ there, and \\textbackslash in math)."""
-    return r"\text{" + latex_text(str(s)).replace(r"\textbackslash{}", "/") + "}"
+    """Plain text as math-mode LaTeX that every renderer reads alike: \\text{...} runs, the special
+    characters between them, in math mode."""
+    out, run = [], []
+    for ch in str(s):
+        if ch in _TEXT_SPECIAL:
+            if run:
+                out.append(r"\text{" + "".join(run) + "}")
+                run = []
+            out.append(_TEXT_SPECIAL[ch])
+        else:
+            run.append(ch)
+    if run:
+        out.append(r"\text{" + "".join(run) + "}")
+    return "".join(out)
 
 
 def equation_rows(lhs: str, rel: str, e, label: str | None = None, width: int = LATEX_WIDTH) -> list:

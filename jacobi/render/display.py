@@ -8,25 +8,13 @@ from __future__ import annotations
 from ..calculus.derivation import FORMATS, Step
 from ..core.display import LATEX_WIDTH, aligned, equation_rows, shown_width, text_latex
 from ..core.printing import latex
-from ..core.rules import Rule
 from .latex import derivation_latex, index_form
-
-DEFINE = r"\mathrel{:=}"  # every renderer reads it (\coloneqq needs mathtools)
+from .notebook import DEFINE, boxed, rule_math
 
 
 def rule_rows(rule) -> list:
-    """A step's rule as math rows for beneath the step: each part's name in words, then its formula
-    (or its words, where it has no formula)."""
-    if not rule:
-        return []
-    parts = rule.parts if isinstance(rule, Rule) else ((str(rule), "", ""),)
-    out = []
-    for name, words, formula in parts:
-        if formula:
-            out.append(text_latex(name + ": ") + " " + formula)
-        else:
-            out.append(text_latex(f"{name}: {words}" if words else name))
-    return out
+    """A step's rule as a math row for beneath the step (notebook.rule_math), or none."""
+    return [rule_math(rule)] if rule else []
 
 
 def _relation(step) -> str:
@@ -43,7 +31,7 @@ def step_latex(step: Step) -> str:
     index form."""
     rhs = step.rhs
     if step.kind == "result":
-        rhs = r"\boxed{" + latex(step.rhs) + "}"
+        rhs = boxed(latex(step.rhs))
     rows = equation_rows(latex(step.lhs), _relation(step), rhs)
     rows += [r"& \quad " + r for r in rule_rows(step.rule)]
     pair = _index_pair(step)

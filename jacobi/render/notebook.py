@@ -10,6 +10,7 @@ cut into display blocks of at most ``BLOCK_CHARS`` characters, each of which ren
 tests/test_notebook_math.py renders every output with MathJax 3 and KaTeX."""
 from __future__ import annotations
 
+from ..core.display import text_latex as text
 from ..core.rules import Rule
 
 #: ":=", defining an intermediate variable (\coloneqq needs mathtools in LaTeX and in MathJax)
@@ -17,28 +18,6 @@ DEFINE = r"\mathrel{:=}"
 
 #: the most characters of one $$ block; MathJax's buffer holds 5,120
 BLOCK_CHARS = 3000
-
-# Characters that \text{} reads differently in MathJax 2.7 (verbatim), MathJax 3 and KaTeX: written in
-# math mode, outside the \text, where all three read them alike.
-_TEXT_SPECIAL = {"\\": r"\backslash ", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "%": r"\%", "#": r"\#",
-                 "_": r"\_", "^": r"\hat{}", "~": r"\sim "}
-
-
-def text(s: str) -> str:
-    """Plain text as math-mode LaTeX: \\text{...} runs, special characters between them."""
-    out, run = [], []
-    for ch in s:
-        if ch in _TEXT_SPECIAL:
-            if run:
-                out.append(r"\text{" + "".join(run) + "}")
-                run = []
-            out.append(_TEXT_SPECIAL[ch])
-        else:
-            run.append(ch)
-    if run:
-        out.append(r"\text{" + "".join(run) + "}")
-    return "".join(out)
-
 
 def rule_math(rule) -> str:
     """A step's rule in math mode: each name in words, then its formula (or its text in words)."""
