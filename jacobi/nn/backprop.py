@@ -63,15 +63,18 @@ class Backprop:
             if batch:
                 gW, gb = P.Scale._new((), (m, gW)), P.Scale._new((), (m, gb))
             self._grads[l] = (gW, gb)
+        mean = []  # the batch's cost C is the mean of the summed cost C_sum
         if batch:
-            steps.append(Step("chain", partial(P.scalar("C"), P.scalar("C_sum", latex=r"\sum_{x} C_{x}")),
-                              m, "C is the mean of the per-example costs: C = (1/m) sum_x C_x"))
+            steps.append(Step("chain", partial(P.scalar("C"), prog.output), m,
+                              "C is the mean of the per-example costs: C = (1/m) sum_x C_x"))
+            mean = [(P.scalar("C"), P.Scale._new((), (m, prog.output)))]
         for eq in self.equations:
             steps.append(Step("result", eq.lhs, eq.rhs, Rule(eq.name, _BP_WORDS[eq.name]),
                               tag=(eq.name, eq.layer, batch)))
         self.derivation = Derivation(prog.defs[prog.output], wrt, [g for l in range(1, L + 1)
                                                                     for g in self._grads[l]],
-                                     steps, list(prog.defs.items()) + named, "gradient")
+                                     steps, list(prog.defs.items()) + mean + named, "gradient",
+                                     adjoints={d: (prog.output, z) for z, d in names.items()})
 
     @property
     def steps(self):
@@ -124,7 +127,7 @@ class Backprop:
         net, batch, L = self.net, self.batch, self.net.L
         eqs = []
         D = net.delta_symbol
-        C = P.scalar("C")
+        C = P.scalar("C") if batch else self.program.output  # the batch's C is the mean of the examples' costs
         eqs.append(Equation("BP1", D(L, batch), self.delta(L), L))
         for l in range(L - 1, 0, -1):
             eqs.append(Equation("BP2", D(l, batch), self.delta(l), l))
