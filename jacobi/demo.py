@@ -65,11 +65,13 @@ def network() -> jc.Network:
 
 
 def document(bp=None) -> str:
-    """The LaTeX document of the derivation (backprop.tex): the network drawn (its layers, W^l, b^l, z^l,
-    a^l, the cost, and the errors delta^l flowing back), then the derivation."""
+    """backprop.tex: one title, what the network, the cost and the four equations are, the network drawn
+    (its layers, W^l, b^l, z^l, a^l, the cost, and the errors delta^l flowing back), then every step (each
+    verified numerically first: a step that does not hold stops the demo)."""
     bp = network().backprop() if bp is None else bp
     shape = "-".join(str(s) for s in SIZES)
-    sections = place_pictures([("The network", picture(bp)), ("The derivation", bp.derivation)])
+    sections = place_pictures([("", _intro()), ("The network", picture(bp)),
+                               ("Every step", bp.derivation.verify())])
     return uses_tikz(tex_document(sections, title=f"Backpropagation in the network {shape}"))
 
 
@@ -107,6 +109,25 @@ def plot_learning_curve(history, path, title: str) -> None:
         ax.grid(alpha=0.3)
     fig.suptitle(title)
     fig.savefig(path, dpi=100)
+
+
+def _intro() -> str:
+    """What the network, the cost and the four equations are."""
+    n0, n1, n2 = SIZES
+    intro = (
+        f"The network reads an $8 \\times 8$ image of a handwritten digit as $x \\in \\mathbb{{R}}^{{{n0}}}$. Its "
+        f"hidden layer has {n1} sigmoid neurons, $z^{{1}} = W^{{1}} x + b^{{1}}$ and $a^{{1}} = \\sigma(z^{{1}})$ "
+        f"($W^{{1}}$ is ${n1} \\times {n0}$); its output layer has {n2} softmax neurons, one per digit, "
+        f"$z^{{2}} = W^{{2}} a^{{1}} + b^{{2}}$ and $a^{{2}} = \\operatorname{{softmax}}(z^{{2}})$, the "
+        "probabilities the network gives the ten digits. The cost of one example is the cross-entropy "
+        "$C = -\\sum_{j} y_{j} \\log a^{2}_{j}$ against the one-hot target $y$ (its entries sum to one).\n\n"
+        "Derived below, from these definitions alone, are the four equations of backpropagation: BP1, the "
+        "output error $\\delta^{2} = \\partial C / \\partial z^{2}$; BP2, the hidden layer's error "
+        "$\\delta^{1}$ from $\\delta^{2}$; BP3, the gradients of the biases, $\\partial C / \\partial b^{l} = "
+        "\\delta^{l}$; BP4, the gradients of the weights, $\\partial C / \\partial W^{l} = \\delta^{l} "
+        "(a^{l-1})^{\\top}$. Every step, from the forward pass through each local Jacobian and chain-rule "
+        "product to the boxed equations, was checked numerically when this document was written.")
+    return intro
 
 
 def section(title: str) -> None:

@@ -40,7 +40,10 @@ def _align(rows, op) -> str:
 
 
 def what_it_computes(doc: LayerDoc) -> list:
-    return [("What the layer computes", doc.what)]
+    derived = ("Derived here, from the layer's program of lets below and the gradient $G$ that arrives from "
+               "above: the adjoint of every let and every leaf (the gradient of the loss with respect to it), "
+               "every step of the chain rule that gives them, and the compact form written by hand.")
+    return [("", derived), ("What the layer computes", doc.what)]
 
 
 def program(doc: LayerDoc) -> list:

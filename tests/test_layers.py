@@ -50,7 +50,8 @@ def part_of(module: str) -> str | None:
     parts = module.split(".")
     if parts[0] != "jacobi":
         return None
-    if len(parts) == 1 or parts[1] in ("__main__", "demo", "derivations", "derivations_layers", "notebook"):
+    if len(parts) == 1 or parts[1] in ("__main__", "demo", "derivations", "derivations_layers", "derivations_network",
+                                       "notebook"):
         return "apps"
     if parts[1] == "cli":
         return "cli"

@@ -145,7 +145,7 @@ dW1 = (dh * tanh'(W1 @ x + b1)) @ x.T    (dloss/dW1)
 dx = W1.T @ (dh * tanh'(W1 @ x + b1))    (dloss/dx)
 db1 = dh * tanh'(W1 @ x + b1)    (dloss/db1)
 dW2 = 2 * ((W2 @ h - y) @ h.T)    (dloss/dW2)
-dy = (-2) * (W2 @ h - y)    (dloss/dy)"""
+dy = -2 * (W2 @ h - y)    (dloss/dy)"""
 
 
 def small():
@@ -167,7 +167,9 @@ def test_equations_golden_for_a_small_program():
     assert r"\overline{h} &\mathrel{:=} 2 W_{2}^{\top} \left(W_{2} h - y\right)" in tex
     assert (r"\overline{W_{1}} &= \boxed{\left(\overline{h} \odot \tanh'\left(W_{1} x + b_{1}\right)\right) "
             r"x^{\top}}") in tex
-    assert r"\frac{\partial \mathrm{loss}}{\partial W_{1}} &= I^{\top}" in tex  # the chain rule, before simplifying
+    # the chain rule's product as a textbook prints it: no I^T from the Kronecker block's pullback
+    assert (r"\frac{\partial \mathrm{loss}}{\partial W_{1}} &= \left(\overline{h} \odot \tanh'\left(W_{1} x + "
+            r"b_{1}\right)\right) x^{\top} \tag*{\footnotesize chain rule") in tex and "I^{\\top}" not in tex
     md = bp.to_markdown()
     assert md.count("$$") >= 2 * len(bp.equations) and r"\overline{h}" in md
     assert "name: dloss/dh" in str(bp.derivation)

@@ -79,9 +79,13 @@ def test_a_transpose_cites_its_operands_own_rule():
 def test_derivation_step_cites_the_identities_of_its_simplification():
     W, x, b, y = jc.matrix("W", "m", n), jc.vector("x", n), jc.vector("b", "m"), jc.vector("y", "m")
     d = jc.derive(jc.sum((jc.sigmoid(W @ x + b) - y) ** 2) / 2, W)
-    last = [s for s in d.steps if s.kind == "simplify"][-1]
-    assert str(last.rhs) == "(u4 * sigmoid'(u2)) @ x.T"
-    assert [p[0] for p in last.rule.parts] == ["transpose of the identity", "identity factor"]
+    last = [s for s in d.steps if s.kind == "chain"][-1]  # I^T and the identity factor: the display pass's
+    assert str(last.rhs) == "(u4 * sigmoid'(u2)) @ x.T" and not [s for s in d.steps if s.kind == "simplify"]
+    z, t = jc.vector("z", 3), jc.vector("t", 3, distribution=True)
+    d = jc.derive(-jc.sum(t * jc.log(jc.softmax(z))), z)
+    algebra, fact = [s for s in d.steps if s.kind == "simplify"]
+    assert "inner product as a sum" in [p[0] for p in algebra.rule.parts]
+    assert [p[0] for p in fact.rule.parts] == ["the target is a distribution"]
 
 
 def test_textbook_and_row_code_move_transposes_where_each_class_says():

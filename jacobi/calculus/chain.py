@@ -18,6 +18,7 @@ from ..core.printing import latex
 from ..core.rules import Rule
 from ..core.shapes import JacobiError, ShapeError, fmt_shape
 from .derivation import Program, Step, partial
+from .keysteps import split_simplify
 from .simplify import Simplifier
 
 # ---------------------------------------------------------------------------
@@ -320,19 +321,21 @@ class _Steps:
         else:
             rule = _chain_rule(_transposed_product(_d(c, v), _d(C, c)) for c in users)
         self.steps.append(Step("chain", lhs, raw, rule))
-        if val is not raw:
-            self.steps.append(Step("simplify", lhs, val, Rule.join(fired)))
+        if val is not raw:  # a fact or an output form it uses is a step of its own (keysteps.py)
+            self.steps += split_simplify(lhs, raw, val, fired, self.defs, lambda: Simplifier(self.defs))
 
     def name(self, v, name, val):
         """name = val, the adjoint dC/dv given a name for later steps to use."""
-        self.steps.append(Step("name", name, val, Rule("name", _d(self.C, v)[0], _d(self.C, v)[1])))
+        self.steps.append(Step("name", name, val, Rule("name", _d(self.C, v)[0], _d(self.C, v)[1]),
+                               tag=("adjoint", self.C, v)))
 
     def product(self, var, x, local, raw, val):
         """dvar/ds = J for each input s (local maps s to J), then dvar/dx = raw by the chain
         rule, then = val if simplifying changed it."""
         for s, J in local.items():
             self.local(var, s, J)
-        lhs = partial(var, x)
-        self.steps.append(Step("chain", lhs, raw, _chain_rule(_product(_d(var, s), _d(s, x)) for s in local)))
+        lhs = partial(var, x)  # dx/dx = I is no factor: d var/d x itself where var uses x
+        self.steps.append(Step("chain", lhs, raw, _chain_rule(_d(var, s) if s is x else _product(_d(var, s), _d(s, x))
+                                                              for s in local)))
         if val is not raw:
             self.steps.append(Step("simplify", lhs, val, Rule("simplify")))

@@ -16,16 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..codegen.lambdify import lambdify
-from ..core import functions as F
 from ..core import structure
 from ..core.display import markdown_text, screen, wrap
 from ..core.expr import Expr, describe
-from ..core.indexing import classes, is_indices
-from ..core.leaves import ONE, Const, Symbol
-from ..core.powers import Div, Power
+from ..core.leaves import Symbol
 from ..core.shapes import JacobiError, ShapeError, concrete, concrete_sizes
-from .admissible import evaluations, numeric_gradient_on, structured
+from .admissible import evaluations, numeric_gradient_on
 from .derive import gradient as sym_gradient
+from .sampling import _RANGES, _domain, _kinked, _off_zero, random_values
 
 MAX_ENTRIES = 10**6  # entries of any one array
 MAX_EVALS = 10**5  # evaluations of the function by central differences
@@ -60,27 +58,6 @@ def _budget(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise JacobiError(f"{name} must be a positive integer, not {value!r}")
     return int(value)
-
-
-def random_values(symbols, sizes=None, seed=0, domain=(-1.0, 1.0)):
-    """Seeded random arrays for the symbols (matching shapes; sizes fills names)."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise JacobiError(f"seed must be an integer, not {seed!r}")
-    sizes = concrete_sizes(sizes)
-    rng = np.random.default_rng(seed)
-    out = []
-    for s in symbols:
-        r, c = concrete(s.shape, sizes)
-        lo, hi = domain
-        if is_indices(s):  # integers in [0, classes)
-            v = rng.integers(0, int(concrete((classes(s), ONE), sizes)[0]), size=(r, c))
-        elif "distribution" in s.assumptions:
-            v = rng.uniform(0.1, 1.0, size=(r, c))
-            v = v / v.sum(axis=0, keepdims=True)
-        else:
-            v = structured(s, rng.uniform(lo, hi, size=(r, c)))  # symmetric, positive definite, diagonal
-        out.append(v)
-    return out
 
 
 def numeric_jacobian(fn, values, k, eps=1e-6):
@@ -229,10 +206,6 @@ def _finite(*arrays) -> bool:
                for a in (x if isinstance(x, (list, tuple)) else [x]))
 
 
-# Ranges tried in turn for the random point: the one f's parts ask for first.
-_RANGES = ((-1.0, 1.0), (0.3, 1.5), (0.05, 0.5), (1.0, 2.0), (-0.5, -0.05))
-
-
 def _inside(f, syms, sizes, seed, fnum, gnum):
     """A seeded random point where f and its gradient are finite, and the gradient there."""
     first = _domain(f)
@@ -252,21 +225,6 @@ def _inside(f, syms, sizes, seed, fnum, gnum):
                       f"with entries in {', '.join(tried)}")
 
 
-#: how far from 0 the entries of a point are kept where f has a kink there (abs, sign, relu, step)
-_KINK_GAP = 0.05
-
-
-def _off_zero(v):
-    """v with its entries within _KINK_GAP of 0 moved that much further out, on their own side."""
-    return np.where(np.abs(v) < _KINK_GAP, v + np.copysign(_KINK_GAP, v), v)
-
-
-def _kinked(f: Expr) -> bool:
-    """Whether f applies a function with a kink at 0 (abs, sign, relu): central differences across it are
-    wrong, so the point keeps away from 0."""
-    return any(not fn.smooth for n in f.walk() if isinstance(fn := getattr(n, "fn", None), F.ElementwiseFunction))
-
-
 def _value(values, s):
     """values[s] as a float64 array of s's shape."""
     if not isinstance(values, dict):
@@ -282,23 +240,6 @@ def _value(values, s):
     if len(got) != 2 or any(w is not None and w != g for w, g in zip(want, got)):
         raise ShapeError(f"the value of {s.name} has shape {v.shape}; {describe(s)} was expected")
     return v
-
-
-def _domain(f: Expr):
-    """The range the point is drawn from: (0.3, 1.5) where a part of f needs positive numbers (log, a
-    non-integer or negative power, a quotient), else (-1, 1); narrowed to each function's own domain
-    where that is narrower (arcsin and arccos: |x| <= 0.9, inside their domain |x| <= 1)."""
-    nodes = list(f.walk())
-    fns = [fn for n in nodes if isinstance(fn := getattr(n, "fn", None), F.ElementwiseFunction)]
-    positive = any(fn.domain[0] > 0 for fn in fns) or any(
-        isinstance(n, Div) or isinstance(n, Power) and not (
-            isinstance(n.args[1], Const) and n.args[1].value.is_Integer and n.args[1].value >= 0) for n in nodes)
-    lo, hi = (0.3, 1.5) if positive else (-1.0, 1.0)
-    for fn in fns:
-        a, b = max(lo, fn.domain[0]), min(hi, fn.domain[1])
-        if a < b:
-            lo, hi = a, b
-    return lo, hi
 
 
 def function_budget(sizes, m: int, max_entries: int = MAX_ENTRIES, max_evals: int = MAX_EVALS) -> None:

@@ -87,6 +87,21 @@ class Derivation(Shown):
     steps: list = field(default_factory=list)
     definitions: list = field(default_factory=list)  # (Symbol, Expr): intermediates and named results
     kind: str = "gradient"
+    adjoints: dict = field(default_factory=dict)  # a named adjoint -> (the output, the variable): d output/d var
+    verified: bool = field(default=False, repr=False, compare=False)  # every step checked (verification.py)
+
+    def __post_init__(self):
+        if TIDY:
+            self.steps = TIDY[0](self.steps)  # each step as a textbook prints it (display.py)
+
+    def verify(self, *, sizes: dict | None = None, seed: int = 0) -> "Derivation":
+        """Check every step numerically at a random point (jacobi.calculus.verification); raise a JacobiError
+        naming the first step that does not hold.  Returns the derivation."""
+        if not VERIFY:
+            raise JacobiError("no verifier is loaded (import jacobi.calculus)")
+        VERIFY[0](self, sizes=sizes, seed=seed)
+        self.verified = True
+        return self
 
     def __str__(self):
         return "\n".join(str(s) for s in self.steps)
@@ -133,10 +148,20 @@ class Derivation(Shown):
 FORMATS: dict = {}
 
 
-def render(d: Derivation, fmt: str, **options) -> str:
+#: the display pass and the verifier (display.py and verify.py register themselves): the data here
+#: imports neither, as it imports no renderer
+TIDY: list = []
+VERIFY: list = []
+
+
+def render(d, fmt: str, **options) -> str:
+    """d (a Derivation, or a Step where the format is a step's) in the format fmt; a derivation is verified
+    before it is first shown."""
     fn = FORMATS.get(fmt)
     if fn is None:
         raise JacobiError(f"no renderer for the format {fmt!r} is loaded (import jacobi.render)")
+    if isinstance(d, Derivation) and not d.verified and VERIFY and isinstance(d.f, Expr):
+        d.verify()
     return fn(d, **options)
 
 

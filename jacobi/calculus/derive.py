@@ -9,6 +9,7 @@ from ..core.shapes import JacobiError, ShapeError
 from . import scalar as scalar_mod
 from .chain import forward, inline, linearize, reverse, substitute
 from .derivation import Derivation, Step, partial
+from .keysteps import cancellation
 from .simplify import Simplifier, one_budget
 
 
@@ -39,18 +40,24 @@ def _check_wrt(wrt):
 
 @deep
 def derive(f, wrt, *, simplify: bool = True, name: str = "f", latex: str | None = None, prefix: str = "u",
-           **kw) -> Derivation:
+           verify: bool = True, **kw) -> Derivation:
     """Differentiate f with respect to a symbol (or a list of symbols) and keep the steps.
 
     For a scalar f the result is the gradient (the shape of each variable);
     for a vector f it is the Jacobian in numerator layout.  SymPy scalar
     expressions are accepted as in the lecture examples.  name (and latex)
     is what the steps call the function: f, or C for a cost; prefix names the
-    intermediate variables (u1, u2, ...).
+    intermediate variables (u1, u2, ...).  verify=True checks every step numerically at a random
+    point (Derivation.verify): a step that does not hold raises a JacobiError naming it.
 
     >>> d = jc.derive(jc.sum(jc.sigmoid(W @ x + b)), W)
     >>> d.result        # sigmoid'(W @ x + b) @ x.T
     """
+    d = _derive(f, wrt, simplify, (name, latex, prefix), kw)
+    return d.verify() if verify else d
+
+
+def _derive(f, wrt, simplify, out, kw) -> Derivation:
     if scalar_mod.is_sympy_input(f):
         return scalar_mod.derive(f, wrt, **kw)
     if kw:
@@ -68,7 +75,6 @@ def derive(f, wrt, *, simplify: bool = True, name: str = "f", latex: str | None 
     if not f.is_scalar:
         _no_structured(ws, f"the Jacobian of {describe(f)}")
     _check_rules(f, ws)
-    out = (name, latex, prefix)
     with one_budget():
         _check_defined(f)
         if f.is_scalar:
@@ -117,6 +123,8 @@ def _derive_reverse(f, ws, many, simplify, out=("f", None, "u")):
         if S:
             g = S(g)
         lhs, why = partial(prog.output, w, "gradient"), Rule("substitute back")
+        if S:  # a cancellation between the intermediate variables shows before the result (keysteps.py)
+            steps += cancellation(lhs, adj[w], prog.defs, lambda: Simplifier(prog.defs))
         on = _on_structure(w, g, S)
         if on is not None:  # the gradient over all entries, then on the space the declaration allows
             steps.append(Step("simplify", lhs, g, why))
@@ -200,7 +208,7 @@ def gradient(f, wrt, *, simplify: bool = True):
         return scalar_mod.gradient(f, wrt)
     if isinstance(f, Expr) and not f.is_scalar:
         raise ShapeError(f"the gradient needs a scalar function; {describe(f)} is not one (use jc.jacobian)")
-    return derive(f, wrt, simplify=simplify).result
+    return derive(f, wrt, simplify=simplify, verify=False).result
 
 
 @deep
@@ -217,10 +225,10 @@ def jacobian(f, wrt, *, simplify: bool = True):
     ws, many = _check_wrt(wrt)
     _no_structured(ws, "the Jacobian")
     if f.is_scalar:
-        d = derive(f, ws, simplify=simplify)
+        d = derive(f, ws, simplify=simplify, verify=False)
         rows = [_row(g, simplify) for g in d.result]
         return rows if many else rows[0]
-    return derive(f, wrt, simplify=simplify).result
+    return derive(f, wrt, simplify=simplify, verify=False).result
 
 
 def _row(g, simplify):

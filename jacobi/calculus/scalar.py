@@ -111,9 +111,12 @@ def derive(f, wrt, via: dict | None = None):
     inner_vars = gs + direct  # a variable used directly passes through the identity
     inner = sp.Matrix([via[g] for g in gs] + direct)
     defs = [(g, via[g]) for g in gs] + [(w, w) for w in direct]
+    names = _pass_through_names(gs, direct, fs, ws)
     for g, e in defs:
-        steps.append(Step("define", g if g not in direct else Label(f"{g} (identity)", sp.latex(g)), e,
-                          "intermediate variable" if g in gs else "identity: no intermediate function"))
+        if g in direct:  # the variable passes through as itself: g_k = y, a 1 in the inner Jacobian
+            steps.append(Step("define", names[g], e, "identity: no intermediate function"))
+        else:
+            steps.append(Step("define", g, e, "intermediate variable"))
     outer = sp.Matrix([[sp.diff(fi, g) for g in inner_vars] for fi in fs])
     steps.append(Step("local", Label("df/dg", r"\frac{\partial \mathbf{f}}{\partial \mathbf{g}}"), outer,
                       "outer Jacobian, with respect to the intermediate variables"))
@@ -130,3 +133,79 @@ def derive(f, wrt, via: dict | None = None):
     steps.append(Step("result", Label("df/dx", r"\frac{\partial \mathbf{f}}{\partial \mathbf{x}}"), res,
                       "simplify" if res != back else "the Jacobian"))
     return Derivation(fsym, ws, res, steps, defs, "jacobian")
+
+
+def _pass_through_names(gs, direct, fs, ws) -> dict:
+    """A name g_k for each variable used directly, continuing the intermediate variables' numbering."""
+    taken = {str(s) for e in [*fs, *ws, *gs] for s in sp.sympify(e).free_symbols}
+    out, k = {}, len(gs)
+    for w in direct:
+        k += 1
+        while f"g{k}" in taken:
+            k += 1
+        out[w] = Label(f"g{k}", f"g_{{{k}}}")
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Every step checked: the lecture route's derivations at a random point.
+
+_EPS = 1e-6
+
+
+def _fd(fns, at: dict, ws):
+    """The Jacobian of the expressions fns in the variables ws at the point at, by central differences."""
+    import numpy as np
+
+    J = np.zeros((len(fns), len(ws)))
+    for k, w in enumerate(ws):
+        for sign in (1, -1):
+            moved = dict(at)
+            moved[w] = at[w] + sign * _EPS
+            J[:, k] += sign * np.array([float(sp.sympify(f).subs(moved)) for f in fns]) / (2 * _EPS)
+    return J
+
+
+def verify_scalar(d, seed: int = 0) -> None:
+    """Check every step of a lecture-route derivation at a random point: each Jacobian and partial
+    derivative against central differences of the functions it differentiates, and each line against
+    the line before it with the same left side."""
+    import numpy as np
+
+    ws = list(d.wrt)
+    fs = list(d.f) if isinstance(d.f, sp.MatrixBase) else [d.f]
+    rng = np.random.default_rng(seed)
+    at = {w: float(rng.uniform(0.5, 1.5)) for w in ws}  # positive: log(y^3) and friends are defined there
+    defs = dict(d.definitions)
+    gs = [g for g in defs if g not in ws]
+    point = dict(at)
+    for g in gs:
+        point[g] = float(sp.sympify(defs[g]).subs(at))
+    whole = [sp.sympify(f).subs({g: defs[g] for g in gs}) for f in fs]
+    inner_vars = gs + [w for w in defs if w in ws]
+    expected = {
+        "J": lambda: _fd(whole, at, ws), "df/dx": lambda: _fd(whole, at, ws),
+        "df/dg": lambda: _fd(fs, point, inner_vars), "dg/dx": lambda: _fd([defs[g] for g in inner_vars], at, ws),
+    }
+    last: dict = {}
+    for i, step in enumerate(d.steps, start=1):
+        if step.kind == "define":
+            continue
+        got = np.array(sp.Matrix(step.rhs).subs(point).evalf(), dtype=np.float64) \
+            if isinstance(step.rhs, sp.MatrixBase) else np.array([[float(sp.sympify(step.rhs).subs(point))]])
+        label = str(step.lhs)
+        if label.startswith("grad "):
+            want = _fd(whole, at, ws).T
+        elif label.startswith("row "):
+            want = _fd(whole, at, ws)[int(label.split()[1]) - 1: int(label.split()[1])]
+        elif label in expected and (defs or label == "J"):
+            want = expected[label]()
+        else:  # df/dw, a partial derivative of the one function
+            w = next(v for v in ws if label == f"df/d{v}")
+            want = _fd(whole, at, [w])
+        prev = last.get(label)
+        if prev is not None and not np.allclose(got, prev, rtol=1e-9, atol=1e-9):
+            raise JacobiError(f"step {i} ({step}) does not equal the line before it with the same left side")
+        if got.shape != want.shape or not np.allclose(got, want, rtol=1e-5, atol=1e-5):
+            raise JacobiError(f"step {i} ({step}) does not hold: central differences give {want.tolist()}")
+        last[label] = got

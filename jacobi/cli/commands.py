@@ -50,7 +50,7 @@ def cmd_diff(args) -> int:
     f, name = res.expr, res.name or "f"
     if args.steps and args.format == "python":
         raise JacobiError("--steps shows a derivation in text, latex or markdown, not python")
-    d = derive(f, ws if len(ws) > 1 else ws[0], name=name)
+    d = derive(f, ws if len(ws) > 1 else ws[0], name=name, verify=args.steps)  # the steps shown are checked
     results = d.result if len(ws) > 1 else [d.result]
     lhs = [_partial(name, f, w) for w in ws]
     return _show(args, res, d, results, lhs)
@@ -72,6 +72,8 @@ def cmd_hessian(args) -> int:
     if args.steps and args.format == "python":
         raise JacobiError("--steps shows a derivation in text, latex or markdown, not python")
     d = derive_hessian(f, *ws, name=name)
+    if args.steps:
+        d.verify()  # every step shown is checked
     return _show(args, res, d, [d.result], [partial(P.scalar(name), ws[0], "hessian", ws[-1])])
 
 

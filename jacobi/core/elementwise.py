@@ -217,14 +217,14 @@ class Scale(Expr):
 
     def _text(self, p):
         s, X = self.args
-        if isinstance(s, Const) and s.value == -1:
-            return "-" + p.paren(X, MUL + 1)
+        if negated(self) is not None:  # -u and -2 * u, as written, not (-2) * u
+            return "-" + ("" if s.value == -1 else p.paren(Const.make(-s.value), MUL) + " * ") + p.paren(X, MUL + 1)
         return p.paren(s, MUL) + " * " + p.paren(X, MUL + 1)
 
     def _tex(self, p):
         s, X = self.args
-        if isinstance(s, Const) and s.value == -1:
-            inner = p.paren(X, MUL)  # -x \odot u; a negative operand is parenthesised: -(-a), never --a
+        if negated(self) is not None:  # -x \odot u and -2 u; a negative operand is parenthesised: -(-a), never --a
+            inner = p.paren(X, MUL) if s.value == -1 else p.paren(Const.make(-s.value), MUL) + " " + p.paren(X, MUL + 1)
             return "-" + (r"\left(" + inner + r"\right)" if inner.startswith("-") else inner)
         return p.paren(s, MUL) + " " + p.paren(X, MUL + 1)
 

@@ -24,6 +24,7 @@ class MatMul(Expr):
         "X": Rule("matrix product", "d vec(L X R)/d vec(X) = R^T kron L",
                   r"\frac{\partial \operatorname{vec}(L X R)}{\partial \operatorname{vec}(X)} = R^{\top} \otimes L"),
         "x": Rule("matrix product", "d(A x)/dx = A", r"\frac{\partial (A x)}{\partial x} = A"),
+        "row": Rule("dot product", "d(u x)/du = x^T for a row u", r"\frac{\partial (u x)}{\partial u} = x^{\top}"),
     }
     moves_transpose = BOTH
     transpose_rule = Rule("transpose of a product", "(A B)^T = B^T A^T", r"(A B)^{\top} = B^{\top} A^{\top}")
@@ -45,6 +46,8 @@ class MatMul(Expr):
             if X.shape[1] == 1:
                 return L, self.rules["x"]
             return kron(identity(X.shape[1]), L), rule
+        if L is None and X.shape[0] == 1:  # a row times a matrix: vec(u R) = R^T vec(u), no Kronecker product
+            return transpose(R), self.rules["row"]
         Lm = L if L is not None else identity(X.shape[0])
         return kron(transpose(R), Lm), rule
 
@@ -92,7 +95,9 @@ class MatMul(Expr):
                 idx.append(k)
                 sums.append(k)
         idx.append(j)
-        body = " ".join(p.wrap(p.entry(a, idx[n], idx[n + 1]), MUL + 1) for n, a in enumerate(args))
+        parts = [p.wrap(p.entry(a, idx[n], idx[n + 1]), MUL + 1) for n, a in enumerate(args)]
+        ones = [isinstance(a, Ones) or isinstance(a, Transpose) and isinstance(a.args[0], Ones) for a in args]
+        body = " ".join([q for q, one in zip(parts, ones) if not one] or parts[:1])  # an entry of 1 multiplies nothing
         if not sums:
             return body, MUL
         return r"\sum_{" + ",".join(sums) + "} " + body, ADD
@@ -302,7 +307,8 @@ class Softmax(_AlongAxis):
     latex_name = '\\operatorname{softmax}'
     examples = ("softmax(z)", "softmax(A @ x)")
     rules = {
-        "z": Rule("softmax", "ds/dz = diag(s) - s s^T",
+        "z": Rule("softmax", "ds/dz = diag(s) - s s^T, entry (i, j) s_i (delta_ij - s_j)",
+                  r"\frac{\partial s_{i}}{\partial z_{j}} = s_{i} (\delta_{ij} - s_{j}) \text{, so } "
                   r"\frac{\partial s}{\partial z} = \operatorname{diag}(s) - s s^{\top}"),
         "Z": Rule("softmax by columns", "ds_j/dz_j = diag(s_j) - s_j s_j^T",
                   r"\frac{\partial s_{j}}{\partial z_{j}} = \operatorname{diag}(s_{j}) - s_{j} s_{j}^{\top}"),

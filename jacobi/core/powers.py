@@ -113,7 +113,8 @@ class Power(_Elementwise):
         if i == 0 and self.is_sqrt:  # through the square root itself, as textbooks write it (and code reuses it)
             return diag(div(1, mul(2, out))), self.rules["sqrt"]
         if i == 0:
-            d = mul(k, power(u, add(k, -1)))
+            km1 = Const.make(k.value - 1) if isinstance(k, Const) and k.value.is_number else add(k, -1)
+            d = mul(k, power(u, km1))  # 2 u^1, not 2 u^(2 - 1)
             return diag(d), self.rules["u"]
         d = mul(out, apply(F.get("log"), u))
         if k.is_scalar and not u.is_scalar:

@@ -75,13 +75,16 @@ class Backprop(Shown):
             if batch:
                 gW, gb = P.Scale._new((), (m, gW)), P.Scale._new((), (m, gb))
             self._grads[l] = (gW, gb)
+        mean = []  # the batch's cost C is the mean of the summed cost C_sum
         if batch:
-            steps.append(Step("chain", partial(P.scalar("C"), P.scalar("C_sum", latex=r"\sum_{x} C_{x}")),
-                              m, "C is the mean of the per-example costs: C = (1/m) sum_x C_x"))
+            steps.append(Step("chain", partial(P.scalar("C"), prog.output), m,
+                              "C is the mean of the per-example costs: C = (1/m) sum_x C_x"))
+            mean = [(P.scalar("C"), P.Scale._new((), (m, prog.output)))]
         steps += [eq.step() for eq in self.equations]
         self.derivation = Derivation(prog.defs[prog.output], wrt, [g for l in range(1, L + 1)
                                                                     for g in self._grads[l]],
-                                     steps, list(prog.defs.items()) + named, "gradient")
+                                     steps, list(prog.defs.items()) + mean + named, "gradient",
+                                     adjoints={d: (prog.output, z) for z, d in names.items()})
 
     @property
     def steps(self):
@@ -134,7 +137,7 @@ class Backprop(Shown):
         net, batch, L = self.net, self.batch, self.net.L
         eqs = []
         D = net.delta_symbol
-        C = P.scalar("C")
+        C = P.scalar("C") if batch else self.program.output  # the batch's C is the mean of the examples' costs
         eqs.append(Equation("BP1", D(L, batch), self.delta(L), L, batch=batch))
         for l in range(L - 1, 0, -1):
             eqs.append(Equation("BP2", D(l, batch), self.delta(l), l, batch=batch))

@@ -191,22 +191,22 @@ class Network(SympyHooks):
         return Backprop(self, batch, simplify)
 
     def brute_force(self, l: int, batch: bool = False):
-        """dC/db^l and dC/dW^l as the plain product of every layer's Jacobian,
-        diag(sigma'(z^l)) (W^{l+1})^T ... diag(sigma'(z^L)) grad_a C, unsimplified."""
+        """(dC/db^l, dC/dW^l) as the plain product of every layer's Jacobian, unsimplified:
+        dC/db^l = diag(sigma'(z^l)) (W^{l+1})^T diag(sigma'(z^{l+1})) ... (W^L)^T diag(sigma'(z^L)) grad_a C
+        (the transposed Jacobians, from layer l outwards), and dC/dW^l = (dC/db^l) (a^{l-1})^T."""
         if batch:
             raise JacobiError("the brute-force route is shown for one example; use batch=False")
         self._layer(l)
         prog = self.program()
         S = Simplifier(prog.defs)
-        aL = self.a(self.L)
-        gradC = S(local_jacobian(prog.defs[prog.output], aL))  # a row: (grad_a C)^T
-        jacs = []
-        for k in range(self.L, l - 1, -1):
-            jacs.append(S(local_jacobian(prog.defs[self.a(k)], self.z(k), out=self.a(k))))  # da^k/dz^k
-            if k > l:
-                jacs.append(self.W(k))  # dz^k/da^{k-1}
-        row = P.matmul(gradC, *jacs)  # dC/dz^l as a row: the plain product of Jacobians
-        g_b = P.transpose(row)
+        grad_a = S(P.transpose(local_jacobian(prog.defs[prog.output], self.a(self.L))))  # grad_a C, a column
+        factors = []
+        for k in range(l, self.L + 1):
+            J = S(local_jacobian(prog.defs[self.a(k)], self.z(k), out=self.a(k)))  # da^k/dz^k
+            factors.append(S(P.transpose(J)))  # symmetric: diag(sigma'(z^k)), or diag(s) - s s^T
+            if k < self.L:
+                factors.append(P.transpose(self.W(k + 1)))  # (dz^{k+1}/da^k)^T
+        g_b = P.matmul(*factors, grad_a)  # the plain product of Jacobians: no rewriting
         g_W = P.matmul(g_b, P.transpose(self.a(l - 1)))
         return g_b, g_W
 

@@ -130,7 +130,8 @@ class ProgramBackprop(Shown):
         for eq in self.equations:
             steps.append(Step("result", eq.lhs, eq.rhs, Rule(eq.kind, f"d{C}/d{eq.of}", _d(C, eq.of))))
         self.derivation = Derivation(loss, leaves, [self.grad(w) for w in leaves], steps,
-                                     list(defs.items()) + list(named.items()), "gradient")
+                                     list(defs.items()) + list(named.items()), "gradient",
+                                     adjoints={a: (C, v) for v, a in self.adjoints.items()})
         self._resolved: dict | None = None
         self._compactors: dict = {}  # style -> the compactor of every compact form asked for
         self._through: dict = {}  # the adjoints kept -> every other adjoint substituted

@@ -22,7 +22,7 @@ class Unsupported(Exception):
 
 
 def element(sym: P.Symbol, idx: str) -> str:
-    """The LaTeX of one entry of a symbol: w^{2}_{jk} for W^{2}, x_{k}, \\delta^{2}_{j}, (u_{4})_{j}."""
+    """The LaTeX of one entry of a symbol: w^{2}_{jk} for W^{2}, x_{k}, \\delta^{2}_{j}, u_{4,j} for u_{4}."""
     name = sym.latex_name
     if sym.kind == "matrix" and len(sym.name) >= 1 and sym.name[0].isupper():
         if name[:1].isupper():
@@ -32,12 +32,26 @@ def element(sym: P.Symbol, idx: str) -> str:
     if not idx:
         return name
     depth = 0
-    for ch in name:
+    for k, ch in enumerate(name):
         depth += ch == "{"
         depth -= ch == "}"
         if depth == 0 and ch == "_":
+            sub = name[k + 1:]
+            if sub.startswith("{") and sub.endswith("}") and _one_group(sub):  # flat: u_{1,j}, not (u_{1})_{j}
+                return name[:k] + "_{" + sub[1:-1] + "," + idx + "}"
             return r"\left(" + name + r"\right)_{" + idx + "}"
     return name + "_{" + idx + "}"
+
+
+def _one_group(s: str) -> bool:
+    """Whether s is one brace group, {...}, with nothing after it."""
+    depth = 0
+    for k, ch in enumerate(s):
+        depth += ch == "{"
+        depth -= ch == "}"
+        if depth == 0:
+            return k == len(s) - 1
+    return False
 
 
 class IndexPrinter:

@@ -17,6 +17,8 @@ operand's class for its own transpose rule (``Expr._transpose`` in the core).
 """
 from __future__ import annotations
 
+import contextvars
+
 from ... import core as P
 from ...core.rules import Rule
 
@@ -145,8 +147,13 @@ def _had_key(e):
     return (_rank_had(e), e.leader(), e.skey())
 
 
+#: set while a derivation shows the step before a fact is used (the sum of a distribution): the rewrites
+#: that use it then leave the expression alone, and the next step cites the fact
+WITHHELD: contextvars.ContextVar = contextvars.ContextVar("withheld", default=False)
+
+
 def _is_distribution(e):
-    return isinstance(e, P.Symbol) and "distribution" in e.assumptions
+    return isinstance(e, P.Symbol) and "distribution" in e.assumptions and not WITHHELD.get()
 
 
 

@@ -227,14 +227,17 @@ def product_scalar(e, ctx):
 @rule(Rule("diagonal matrix times a column product", "diag(u) A v = u * (A v)",
            r"\operatorname{diag}(u) A v = u \odot (A v)"), P.MatMul)
 def chain_diag_column(e, ctx):
-    fs = _flat(e)  # a chain that ends in a column is evaluated from the right
-    if len(fs) > 2 and fs[-1].shape[1] == 1:
-        for i in range(len(fs) - 2, -1, -1):
+    fs = _flat(e)  # a chain up to a column (the whole chain, or one that a row then follows: ... v x^T) is
+    for j in range(len(fs) - 1, 1, -1):  # evaluated from the right
+        if fs[j].shape[1] != 1:
+            continue
+        for i in range(j - 1, -1, -1):
             f = fs[i]
             if isinstance(f, P.Diag) and f.args[0].shape[1] == 1:
-                tail = _chain(fs[i + 1:])
+                tail = _chain(fs[i + 1:j + 1])
                 if tail.shape == f.args[0].shape:
-                    return P.matmul(*fs[:i], P.hadamard(f.args[0], tail)) if i else P.hadamard(f.args[0], tail)
+                    col = P.hadamard(f.args[0], tail)
+                    return P.matmul(*fs[:i], col, *fs[j + 1:]) if i or j + 1 < len(fs) else col
     return None
 
 
