@@ -169,7 +169,7 @@ def test_equations_golden_for_a_small_program():
             r"x^{\top}}") in tex
     # the chain rule's product as a textbook prints it: no I^T from the Kronecker block's pullback
     assert (r"\frac{\partial \mathrm{loss}}{\partial W_{1}} &= \left(\overline{h} \odot \tanh'\left(W_{1} x + "
-            r"b_{1}\right)\right) x^{\top} \tag*{\footnotesize chain rule") in tex and "I^{\\top}" not in tex
+            r"b_{1}\right)\right) x^{\top} \\*" + "\n" + r"\steprule{chain rule") in tex and "I^{\\top}" not in tex
     md = bp.to_markdown()
     assert md.count("$$") >= 2 * len(bp.equations) and r"\overline{h}" in md
     assert "name: dloss/dh" in str(bp.derivation)

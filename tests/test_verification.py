@@ -12,7 +12,7 @@ import jacobi as jc
 from jacobi import core as P
 from jacobi.calculus import Derivation, Step, partial
 from jacobi.core.shapes import JacobiError
-from jacobi.demo import derivation_document, network
+from jacobi.demo import document, network
 from jacobi.derivations import ALL_DOCUMENTS
 
 W, x, b, y = P.matrix("W", "m", "n"), P.vector("x", "n"), P.vector("b", "m"), P.vector("y", "m")
@@ -35,7 +35,7 @@ def test_the_documents_are_nineteen():
 
 def test_the_demo_document_is_verified_and_has_one_title():
     bp = network().backprop()
-    tex = derivation_document(bp, "64-32-10")
+    tex = document(bp)
     assert bp.derivation.verified
     assert tex.count("Backpropagation in the network 64-32-10") == 1
     for words in ("hidden layer has 32 sigmoid neurons", "10 softmax neurons", "cross-entropy", "BP1", "BP2",

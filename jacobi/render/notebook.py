@@ -56,12 +56,13 @@ def aligned(groups) -> str:
 def blocks(groups, limit: int = BLOCK_CHARS) -> list:
     """The groups of rows cut into aligned blocks of at most limit characters where they can be (a
     group longer than limit is a block of its own: it has no substitution to overflow MathJax's buffer)."""
-    out, cur, size = [], [], 0
+    wrapper = len(aligned([]))  # \begin{aligned} ... \end{aligned}
+    out, cur, size = [], [], wrapper
     for g in groups:
         n = sum(len(r) + 4 for r in g)
         if cur and size + n > limit:
             out.append(aligned(cur))
-            cur, size = [], 0
+            cur, size = [], wrapper
         cur.append(g)
         size += n
     if cur:
