@@ -1,4 +1,4 @@
-"""The display pass (jacobi/calculus/display.py) and the key steps (keysteps.py): every form that issue 14
+"""The display pass (jacobi/calculus/textbook.py) and the key steps (keysteps.py): every form that issue 14
 lists as one no textbook prints is named here and must appear nowhere in derivations/*.tex nor in the
 derivations of the README's API tour; the key steps (the cancellations, ReLU's convention, the softmax
 Jacobian by entries) must appear, each citing the fact it uses."""

@@ -6,8 +6,8 @@ from .check import GradientCheck, check_gradient, numeric_jacobian, random_value
 from .convex import Convexity, is_convex
 from .derivation import Derivation, Partial, Program, Step, partial
 from .derive import derive, gradient, jacobian
-from .display import display_form, tidy
 from .explicit import Evaluator, entries_of, explicit
 from .second import derive_hessian, hessian, hvp
 from .simplify import Simplifier, simplify
+from .textbook import display_form, tidy
 from .verification import verify

@@ -67,7 +67,7 @@ class Step(Shown):
         return screen([f"Step ({KINDS.get(self.kind, (self.kind,))[0]}): {self.lhs} = {self.rhs}"]
                       + ([f"    [{self.rule}]"] if self.rule else []))
 
-    def _latex_body(self) -> str:  # the step, its rule beneath (jacobi.render.display)
+    def _latex_body(self) -> str:  # the step, its rule beneath (jacobi.render.stepforms)
         return render(self, "step")
 
 
@@ -92,7 +92,7 @@ class Derivation(Shown):
 
     def __post_init__(self):
         if TIDY:
-            self.steps = TIDY[0](self.steps)  # each step as a textbook prints it (display.py)
+            self.steps = TIDY[0](self.steps)  # each step as a textbook prints it (textbook.py)
 
     def verify(self, *, sizes: dict | None = None, seed: int = 0) -> "Derivation":
         """Check every step numerically at a random point (jacobi.calculus.verification); raise a JacobiError
@@ -148,7 +148,7 @@ class Derivation(Shown):
 FORMATS: dict = {}
 
 
-#: the display pass and the verifier (display.py and verify.py register themselves): the data here
+#: the display pass and the verifier (textbook.py and verification.py register themselves): the data here
 #: imports neither, as it imports no renderer
 TIDY: list = []
 VERIFY: list = []

@@ -24,8 +24,8 @@ from ..core.lift import Leaves, from_sympy
 from ..core.printing import latex
 from ..core.rules import Rule
 from .derivation import Step
-from .display import display_form
 from .rewrites.base import WITHHELD, _cost
+from .textbook import display_form
 
 #: the rewrites that use a fact about the data rather than algebra
 FACTS = ("sum of distributions", "ones times distributions")

@@ -14,6 +14,7 @@ import textwrap
 
 from .elementwise import Add, add, negated
 from .expr import ADD, Expr
+from .hooks import SympyHooks
 from .printing import latex
 
 SCREEN_ROWS, SCREEN_WIDTH = 20, 100
@@ -132,31 +133,6 @@ def display_math(body: str) -> str:
 def markdown_text(s: str) -> str:
     """Plain text that markdown shows as written (its emphasis, code and link characters escaped)."""
     return re.sub(r"([\\`*_{}\[\]<>#|$])", r"\\\1", str(s))
-
-
-class SympyHooks:
-    """SymPy's printing hooks for an object that is not an expression: ``sympy.latex`` gives its
-    LaTeX (the subclass's ``_latex_body``, no delimiters), ``sympy.sstr``, ``sympy.pretty`` and
-    ``init_printing``'s display of lists give its own text, so SymPy never prints one as a
-    ``\\mathtt{\\text{<object at 0x...>}}``."""
-
-    __slots__ = ()
-
-    def _latex_body(self) -> str:  # pragma: no cover - every subclass gives its own
-        raise NotImplementedError
-
-    def _latex(self, printer=None, **_):
-        return self._latex_body()
-
-    def _sympystr(self, printer=None, **_):
-        return str(self)
-
-    _sympyrepr = _sympystr
-
-    def _pretty(self, printer=None, **_):
-        from sympy.printing.pretty.stringpict import prettyForm
-
-        return prettyForm(str(self))
 
 
 class Shown(SympyHooks):

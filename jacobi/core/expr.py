@@ -14,6 +14,7 @@ from typing import Iterator
 
 import sympy as sp
 
+from .hooks import SympyHooks
 from .shapes import JacobiError, Shape, fmt_shape, is_scalar_shape
 
 # Precedences shared by the printers (higher binds tighter).
@@ -55,7 +56,7 @@ def deep(fn):
     return run
 
 
-class Expr:
+class Expr(SympyHooks):
     """A node of the expression graph.  Build nodes with the jc.* functions and
     Python operators; never call the classes directly."""
 
@@ -206,23 +207,10 @@ class Expr:
 
         return "$\\displaystyle " + latex(self) + "$"
 
-    # SymPy's printers call these hooks on an object that has them (sympy.latex, str, pretty, srepr; and
-    # sympy.init_printing's display of lists and tuples): jacobi's own forms, so that SymPy never reads a
-    # jacobi node as the SymPy class of the same name.  jacobi's printers call _text and _tex.
-    def _latex(self, printer=None, **_):
+    def _latex_body(self) -> str:  # SymPy's hooks (hooks.py): sympy.latex of a node is jacobi's LaTeX
         from .printing import latex
 
         return latex(self)
-
-    def _sympystr(self, printer=None, **_):
-        return str(self)
-
-    _sympyrepr = _sympystr
-
-    def _pretty(self, printer=None, **_):
-        from sympy.printing.pretty.stringpict import prettyForm
-
-        return prettyForm(str(self))
 
     def __bool__(self):
         return True

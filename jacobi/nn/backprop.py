@@ -180,7 +180,7 @@ class Backprop(Shown):
         form = "a mini-batch of m examples, the columns of X" if self.batch else "one example"
         return screen([f"Backprop of the network [{sizes}], {form}:", *(str(e) for e in self.equations)])
 
-    def _latex_body(self) -> str:  # BP1 ... BP4, each beside its index form (jacobi.render.display)
+    def _latex_body(self) -> str:  # BP1 ... BP4, each beside its index form (jacobi.render.stepforms)
         return render(self.derivation, "results")
 
 

@@ -1,9 +1,9 @@
 """Rendering: derivations as LaTeX (align*), markdown and documents, LaTeX for notebooks (MathJax and
 KaTeX), index notation, explicit Jacobians, long right sides broken over lines, pdflatex; pictures of
 networks, models and computation graphs as TikZ and SVG (``picture``).  Importing it registers the
-derivation formats (jacobi.calculus.derivation.FORMATS): latex.py's, and display.py's notebook forms of a
+derivation formats (jacobi.calculus.derivation.FORMATS): latex.py's, and stepforms.py's notebook forms of a
 step, a derivation's results and the derivation as one aligned block."""
-from . import display
+from . import stepforms
 from .drawing import Picture
 from .figures import picture, place_pictures, save_pictures
 from .indexform import element, free_indices, index_latex
