@@ -270,3 +270,18 @@ def test_outputs_that_are_arguments_or_each_other_come_back_as_copies():
         assert a is not xv and b is not c and not np.shares_memory(b, c)
         b[0, 0] = 7.0
         assert c[0, 0] == 2.0 and xv[0, 0] == 1.0
+
+
+def test_a_product_that_holds_another_is_written_through_it():
+    """layer norm's dx reads dnorm = dout * w twice, once inside (dout * w * norm): the code multiplies the full
+    arrays three times, as llm.c does, not four (the larger product is written through the smaller)."""
+    a, b, c = (jc.matrix(s, "n", "d") for s in "abc")
+    f = jc.lambdify([a, b, c], [jc.sum(a * b, axis=1), jc.sum(c * a * b, axis=1), jc.sum(a * c)])
+    body = _body(f)
+    assert body.count(" * ") == 3 and "a * b" in body and "c * a * b" not in body, body
+    rng = np.random.default_rng(7)
+    A, B, Cv = (rng.normal(size=(4, 3)) for _ in range(3))
+    got = f(A, B, Cv)
+    np.testing.assert_allclose(got[0], (A * B).sum(1, keepdims=True), rtol=1e-12)
+    np.testing.assert_allclose(got[1], (A * B * Cv).sum(1, keepdims=True), rtol=1e-12)
+    np.testing.assert_allclose(got[2], (A * Cv).sum(), rtol=1e-12)

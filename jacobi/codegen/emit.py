@@ -10,10 +10,11 @@ from the generated text).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from .. import core as P
-from ..core.expr import Expr
+from ..core.expr import Expr, rewrite
 from .printer import CodePrinter
 
 
@@ -85,6 +86,7 @@ def emit(lines: list, printer: CodePrinter, *, keep: set = frozenset(), indent: 
     """Straight-line code for the assignments: shared subexpressions become
     temporaries, and every array is deleted after its last use (so peak memory
     matches code written by hand)."""
+    lines = _shared_products(lines)
     roots = [ln.expr for ln in lines]
     uses = _uses(roots)
     out = []  # (target, code, comment, names read)
@@ -134,6 +136,34 @@ def emit(lines: list, printer: CodePrinter, *, keep: set = frozenset(), indent: 
         if dead:
             text.append(f"{indent}del {', '.join(sorted(dead))}")
     return text
+
+
+def _shared_products(lines: list) -> list:
+    """The lines with each element-wise product that holds all the factors of another product in the code
+    written through it: (dout * w * norm) is (dout * w) * norm where dout * w is computed anyway, so the
+    shared product becomes one temporary and the full array is multiplied once fewer."""
+    products: dict = {}
+    for ln in lines:
+        for n in ln.expr.walk():
+            # a factor that knows its sum against the rest (onehot(y): a gather) keeps its product whole
+            if isinstance(n, P.Hadamard) and n not in products and not any(hasattr(a, "_summed_times")
+                                                                            for a in n.args):
+                products[n] = Counter(n.args)
+    if len(products) < 2:
+        return lines
+    by_size = sorted(products, key=lambda h: -len(h.args))
+
+    def through(n):
+        own = products.get(n)
+        if own is None:
+            return None
+        for h in by_size:  # the largest product inside n
+            if len(h.args) < len(n.args) and not products[h] - own:
+                rest = own - products[h]
+                return P.Hadamard._new((), (h, *sorted(rest.elements(), key=lambda a: n.args.index(a))))
+        return None
+
+    return [Line(ln.target, rewrite(ln.expr, through), ln.comment) for ln in lines]
 
 
 def _in_place(code: str, dying: list, be) -> str:
