@@ -143,15 +143,19 @@ def _shared_products(lines: list) -> list:
     written through it: (dout * w * norm) is (dout * w) * norm where dout * w is computed anyway, so the
     shared product becomes one temporary and the full array is multiplied once fewer."""
     products: dict = {}
-    for ln in lines:
+    first: dict = {}  # the line where a product first appears
+    for k, ln in enumerate(lines):
         for n in ln.expr.walk():
+            first.setdefault(n, k)
             # a factor that knows its sum against the rest (onehot(y): a gather) keeps its product whole
             if isinstance(n, P.Hadamard) and n not in products and not any(hasattr(a, "_summed_times")
                                                                             for a in n.args):
                 products[n] = Counter(n.args)
     if len(products) < 2:
         return lines
-    by_size = sorted(products, key=lambda h: -len(h.args))
+    # the largest first; of two alike, the one the code computes later (dnorm = dout * w in the backward pass,
+    # not norm * w of the forward pass, which would then be held from one to the other)
+    by_size = sorted(products, key=lambda h: (-len(h.args), -first[h]))
 
     def through(n):
         own = products.get(n)
