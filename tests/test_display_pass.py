@@ -36,6 +36,7 @@ FORBIDDEN = [
     ("a chain rule through d x/d x", r"\\frac\{\\partial ([^{}]+)\}\{\\partial \1\}"),
     ("the transpose of a row of ones transposed, (1^T)^T", r"\\left\(\\mathbf\{1\}\^\{\\top\}\\right\)\^\{\\top\}"),
     ("a boxed result with a leading -2, (-2)(y - ReLU(...)) ...", r"\\boxed\{-2 \\left\(\\left\(y -"),
+    ("the square of a square root, sqrt(var + eps)^2", r"\\sqrt\{(?:[^{}]|\{[^{}]*\})*\}\^\{2\}"),
 ]
 
 
@@ -80,6 +81,7 @@ def test_each_forbidden_form_is_caught_by_its_pattern(name, pattern):
         "a chain": r"\frac{\partial u_{1}}{\partial x} \frac{\partial x}{\partial x}",
         "the transpose of a row": r"\left(\mathbf{1}^{\top}\right)^{\top}",
         "a boxed": r"\boxed{-2 \left(\left(y - \operatorname{ReLU}",
+        "the square of": r"2 \left(\sqrt{\mathrm{var} + \frac{1}{100000}}^{2} \odot",
     }
     sample = next(v for k, v in samples.items() if name.startswith(k))
     assert re.search(pattern, sample), name

@@ -191,6 +191,9 @@ def _power(e):
         return P.power(u, P.Const.make(sum(_number(t) for t in k.args)))
     if _number(k) == 1:
         return u
+    a = _number(u.args[1]) if isinstance(u, P.Power) else None
+    if a is not None and _number(k) is not None and sp.sympify(_number(k)).is_Integer:
+        return P.power(u.args[0], P.Const.make(a * _number(k)))  # (sqrt(v))^2 = v: k-fold products of v^a
     return None
 
 
