@@ -23,7 +23,7 @@ class FusedForms:
             if d is None:
                 continue
             rest = P.add(*(a for i, a in enumerate(e.args) if i != k))
-            if rest in self.temps or not isinstance(rest, (P.MatMul, P.Scale, P.Add, P.Hadamard)):
+            if rest in self.temps or not self.owns(rest):
                 return None  # a leaf, a view (x.T, unvec(v)) or a named temporary: not this sum's own memory
             return self.be.fmt("plus_diagonal", m=self.ref(rest, 0), d=self.ref(d, 0), sign="-" if neg is not None
                                else "")
